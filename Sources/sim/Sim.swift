@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Sim: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sim",
+        abstract: "StreamSim: a deterministic simulation and replay testbed for exchange feed → Kafka → Spark / Flink → database pipelines.",
+        subcommands: []
+    )
+}
