@@ -13,7 +13,7 @@ let package = Package(
     platforms: [.macOS(.v15)],  // Linux is the target; this only matters for Synchronization on macOS.
     products: [
         .executable(name: "sim", targets: ["sim"]),
-        .library(name: "StreamSim", targets: ["SimCore", "SimLog", "SimFeeds"]),
+        .library(name: "StreamSim", targets: ["SimCore", "SimLog", "SimFeeds", "QueryModel", "SparkEngine", "FlinkEngine", "Sinks"]),
         .library(name: "SimTesting", targets: ["SimTesting"]),
     ],
     dependencies: [
@@ -40,15 +40,37 @@ let package = Package(
             "SimCore", "SimLog", "CZlib",
             .product(name: "OrderedCollections", package: collections),
         ]),
+        .target(name: "QueryModel", dependencies: [
+            "SimCore", "SimLog",
+            .product(name: "OrderedCollections", package: collections),
+        ]),
+        .target(name: "SparkEngine", dependencies: [
+            "SimCore", "SimLog", "QueryModel",
+            .product(name: "OrderedCollections", package: collections),
+        ]),
+        .target(name: "FlinkEngine", dependencies: [
+            "SimCore", "SimLog", "QueryModel",
+            .product(name: "HeapModule", package: collections),
+            .product(name: "DequeModule", package: collections),
+            .product(name: "OrderedCollections", package: collections),
+        ]),
+        .target(name: "Sinks", dependencies: [
+            "SimCore", "QueryModel", "SparkEngine", "FlinkEngine", "CSQLite",
+            .product(name: "OrderedCollections", package: collections),
+        ]),
         .target(name: "SimTesting", dependencies: ["SimCore", "SimLog"]),
         .executableTarget(name: "sim", dependencies: [
-            "SimCore", "SimLog", "SimFeeds",
+            "SimCore", "SimLog", "SimFeeds", "QueryModel", "SparkEngine", "FlinkEngine", "Sinks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "SimCoreTests", dependencies: ["SimCore", "SimTesting"]),
         .testTarget(name: "SimLogTests", dependencies: ["SimLog", "SimTesting"]),
-        .testTarget(name: "SimFeedsTests", dependencies: ["SimFeeds", "SimTesting"], resources: []),
+        .testTarget(name: "SimFeedsTests", dependencies: ["SimFeeds", "SimTesting"]),
+        .testTarget(name: "QueryModelTests", dependencies: ["QueryModel", "SimTesting"]),
+        .testTarget(name: "SparkEngineTests", dependencies: ["SparkEngine", "SimTesting"]),
+        .testTarget(name: "FlinkEngineTests", dependencies: ["FlinkEngine", "SimTesting"]),
+        .testTarget(name: "SinksTests", dependencies: ["Sinks", "SimTesting"]),
     ]
 )
 

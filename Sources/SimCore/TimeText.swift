@@ -90,7 +90,7 @@ public enum UTCTimestamp {
         return ms - sign * (oh * 3_600_000 + om * 60_000)
     }
 
-    static func pad(_ v: Int64, _ width: Int) -> String {
+    public static func pad(_ v: Int64, _ width: Int) -> String {
         let neg = v < 0
         var digits = String(neg ? -v : v)
         while digits.count < width { digits = "0" + digits }
