@@ -13,7 +13,7 @@ let package = Package(
     platforms: [.macOS(.v15)],  // Linux is the target; this only matters for Synchronization on macOS.
     products: [
         .executable(name: "sim", targets: ["sim"]),
-        .library(name: "StreamSim", targets: ["SimCore", "SimLog", "SimFeeds", "QueryModel", "SparkEngine", "FlinkEngine", "Sinks"]),
+        .library(name: "StreamSim", targets: ["SimCore", "SimLog", "SimFeeds", "QueryModel", "SparkEngine", "FlinkEngine", "Sinks", "Scenario"]),
         .library(name: "SimTesting", targets: ["SimTesting"]),
     ],
     dependencies: [
@@ -58,9 +58,14 @@ let package = Package(
             "SimCore", "QueryModel", "SparkEngine", "FlinkEngine", "CSQLite",
             .product(name: "OrderedCollections", package: collections),
         ]),
+        .target(name: "Scenario", dependencies: [
+            "SimCore",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "OrderedCollections", package: collections),
+        ]),
         .target(name: "SimTesting", dependencies: ["SimCore", "SimLog"]),
         .executableTarget(name: "sim", dependencies: [
-            "SimCore", "SimLog", "SimFeeds", "QueryModel", "SparkEngine", "FlinkEngine", "Sinks",
+            "SimCore", "SimLog", "SimFeeds", "QueryModel", "SparkEngine", "FlinkEngine", "Sinks", "Scenario",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -71,6 +76,7 @@ let package = Package(
         .testTarget(name: "SparkEngineTests", dependencies: ["SparkEngine", "SimTesting"]),
         .testTarget(name: "FlinkEngineTests", dependencies: ["FlinkEngine", "SimTesting"]),
         .testTarget(name: "SinksTests", dependencies: ["Sinks", "SimTesting"]),
+        .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "SimTesting"]),
     ]
 )
 
