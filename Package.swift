@@ -13,7 +13,7 @@ let package = Package(
     platforms: [.macOS(.v15)],  // Linux is the target; this only matters for Synchronization on macOS.
     products: [
         .executable(name: "sim", targets: ["sim"]),
-        .library(name: "StreamSim", targets: ["SimCore", "SimLog", "SimFeeds", "QueryModel", "SparkEngine", "FlinkEngine", "Sinks", "Scenario"]),
+        .library(name: "StreamSim", targets: ["SimCore", "SimLog", "SimFeeds", "QueryModel", "SparkEngine", "FlinkEngine", "Sinks", "Scenario", "Report"]),
         .library(name: "SimTesting", targets: ["SimTesting"]),
     ],
     dependencies: [
@@ -63,9 +63,13 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
             .product(name: "OrderedCollections", package: collections),
         ]),
+        .target(name: "Report", dependencies: [
+            "SimCore",
+            .product(name: "OrderedCollections", package: collections),
+        ]),
         .target(name: "SimTesting", dependencies: ["SimCore", "SimLog"]),
         .executableTarget(name: "sim", dependencies: [
-            "SimCore", "SimLog", "SimFeeds", "QueryModel", "SparkEngine", "FlinkEngine", "Sinks", "Scenario",
+            "SimCore", "SimLog", "SimFeeds", "QueryModel", "SparkEngine", "FlinkEngine", "Sinks", "Scenario", "Report",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -77,6 +81,7 @@ let package = Package(
         .testTarget(name: "FlinkEngineTests", dependencies: ["FlinkEngine", "SimTesting"]),
         .testTarget(name: "SinksTests", dependencies: ["Sinks", "SimTesting"]),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "SimTesting"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "SimTesting"]),
     ]
 )
 
