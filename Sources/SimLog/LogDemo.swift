@@ -15,6 +15,12 @@ public enum LogDemo {
 
     public static func run(seed: UInt64) -> (Broker, SimEnvironment) {
         let env = SimEnvironment(seed: seed, start: start)
+        return (run(environment: env), env)
+    }
+
+    /// Runs the demo in a caller's environment (for example one whose trace keeps its lines, so the CLI can show
+    /// the retention events). The environment's scheduler must start at `start`.
+    public static func run(environment env: SimEnvironment) -> Broker {
         var brokerConfig = BrokerConfig()
         brokerConfig.logRetentionCheckIntervalMs = 60_000
         let broker = Broker(environment: env, config: brokerConfig)
@@ -24,7 +30,7 @@ public enum LogDemo {
         var pc = ProducerConfig()
         pc.clientId = "demo-feed"
         pc.networkLatency = .milliseconds(2)
-        guard let producer = try? LogProducer(broker: broker, config: pc) else { return (broker, env) }
+        guard let producer = try? LogProducer(broker: broker, config: pc) else { return broker }
 
         var rng = env.random.stream("demo.ticks")
         var prices = symbols.map(\.cents)
@@ -47,7 +53,7 @@ public enum LogDemo {
         }
         scheduleNext()
         env.scheduler.run(until: end + .seconds(31))
-        return (broker, env)
+        return broker
     }
 
     static func centsText(_ c: Int64) -> String {
