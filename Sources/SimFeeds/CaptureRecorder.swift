@@ -93,74 +93,62 @@ public final class CaptureRecordingProducer: RecordProducing {
     }
 }
 
-/// A minimal in-process log that appends every send immediately (no linger, batching, acks or failures): the
-/// stand-in target for `sim capture replay` and the feed tests until SimLog's broker and producer model are
-/// wired in. Partitions by SimLog's `RecordPartitioner` (Java default: murmur2 for keys, sticky for null keys) and
-/// records an `append` trace event per record, so two replays can be compared by trace digest.
-public final class DirectAppendLog: RecordProducing {
+/// A log fed the way feeds and replays feed it: SimLog's broker (topics created up front, others auto-created with
+/// `num.partitions`, as Kafka's `auto.create.topics.enable` does) behind SimLog's producer model configured to hand
+/// each record to the log at the virtual instant it is sent (`linger.ms=0`, no network latency, acks=all,
+/// idempotence on). What a capture recorded as a record's receive time is therefore its append time, and replaying a
+/// capture reproduces the log exactly. Scenarios that want batching, latency or retries configure the producer.
+public final class IngestLog: RecordProducing {
     public struct Appended: Sendable, Hashable {
         public var topicPartition: TopicPartition
         public var record: Record
         public var appendTime: ProcessingTime
     }
 
-    let env: SimEnvironment
-    private var partitioner: RecordPartitioner
-    private let partitionCounts: [(topic: String, count: Int32)]
-    private let defaultPartitions: Int32
-    /// Every record in append order.
+    /// A producer that appends at the instant of the send.
+    public static var immediateProducer: ProducerConfig {
+        var c = ProducerConfig()
+        c.clientId = "feed"
+        c.lingerMs = 0
+        c.networkLatency = .zero
+        return c
+    }
+
+    public let broker: Broker
+    public let producer: LogProducer
+    /// Every record in append order (kept for tests and summaries).
     public private(set) var appended: [Appended] = []
-    /// Log end offsets per partition.
-    public private(set) var endOffsets: OrderedDictionary<TopicPartition, Int64> = [:]
-    private var observers: [(Record, TopicPartition, ProcessingTime) -> Void] = []
 
-    /// - Parameter partitions: partitions per topic (others get `defaultPartitions`), e.g. `[("crypto_prices", 3)]`.
-    public init(env: SimEnvironment, partitions: [(topic: String, count: Int32)] = [], defaultPartitions: Int32 = 1) {
-        self.env = env
-        partitionCounts = partitions
-        self.defaultPartitions = defaultPartitions
-        partitioner = RecordPartitioner(kind: .javaDefault, random: env.random.stream("log.direct.partitioner"))
+    /// - Parameters:
+    ///   - partitions: topics to create first, with their partition counts (e.g. `[("crypto_prices", 3)]`).
+    ///   - brokerConfig: defaults to a broker without the periodic retention check, so `runUntilIdle()` ends.
+    public init(env: SimEnvironment, partitions: [(topic: String, count: Int32)] = [], brokerConfig: BrokerConfig? = nil,
+                producerConfig: ProducerConfig = IngestLog.immediateProducer) throws {
+        var bc = brokerConfig ?? BrokerConfig()
+        if brokerConfig == nil { bc.retentionCleanerEnabled = false }
+        broker = Broker(environment: env, config: bc)
+        for (topic, count) in partitions { _ = try broker.createTopic(topic, partitions: Int(count)) }
+        producer = try LogProducer(broker: broker, config: producerConfig)
+        broker.onAppend { [unowned self] tp, records, time in
+            for r in records { self.appended.append(Appended(topicPartition: tp, record: r, appendTime: time)) }
+        }
     }
 
-    /// The partitions written so far, sorted, with their log end offsets.
+    public func send(_ record: ProducerRecord) { producer.send(record) }
+
+    /// Called after each append with each stored record, its partition and the append time (the capture hook).
+    public func onAppend(_ observer: @escaping (Record, TopicPartition, ProcessingTime) -> Void) {
+        broker.onAppend { tp, records, time in for r in records { observer(r, tp, time) } }
+    }
+
+    /// The partitions that hold data, sorted, with their log end offsets.
     public var partitionEndOffsets: [(topicPartition: TopicPartition, endOffset: Int64)] {
-        endOffsets.keys.sorted().map { ($0, endOffsets[$0]!) }
-    }
-
-    /// SHA-256 over every appended record (partition, offset, timestamp, append time, key, value, headers) in
-    /// append order: equal digests mean equal logs.
-    public var contentDigest: String {
-        var h = SHA256()
-        for a in appended {
-            h.update("\(a.topicPartition) \(a.record.offset) \(a.record.timestamp.millisecondsSinceEpoch) \(a.appendTime.millisecondsSinceEpoch) ")
-            h.update(a.record.key.map { CaptureRecord.hex($0) } ?? "null")
-            h.update(" ")
-            h.update(a.record.value ?? [])
-            for hd in a.record.headers { h.update(" " + hd.key + "=" + (hd.value.map { CaptureRecord.hex($0) } ?? "null")) }
-            h.update("\n")
+        broker.topicNames.sorted().flatMap { broker.topicPartitions($0) }.compactMap { tp in
+            guard let p = broker.partition(tp), p.highWatermark > 0 else { return nil }
+            return (tp, p.highWatermark)
         }
-        return h.hexDigest()
     }
 
-    /// Called after each append with the stored record, its partition and the append time (the capture hook).
-    public func onAppend(_ observer: @escaping (Record, TopicPartition, ProcessingTime) -> Void) { observers.append(observer) }
-
-    public func send(_ r: ProducerRecord) {
-        let n = partitionCounts.first { $0.topic == r.topic }?.count ?? defaultPartitions
-        let size = (r.key?.count ?? 0) + (r.value?.count ?? 0)
-        var p = partitioner.partition(for: r, numPartitions: n, recordSize: size)
-        if p >= n || p < 0 { p = 0 }
-        let tp = TopicPartition(r.topic, p)
-        let offset = endOffsets[tp] ?? 0
-        endOffsets[tp] = offset + 1
-        let now = env.now
-        let record = Record(offset: offset, timestamp: r.timestamp ?? EventTime(stampedAt: now), key: r.key, value: r.value, headers: r.headers)
-        appended.append(Appended(topicPartition: tp, record: record, appendTime: now))
-        if env.trace.wants(.append) {
-            env.record(.append, "log", [("tp", .string(tp.description)), ("offset", .int(offset)), ("ts", .time(record.timestamp)),
-                                        ("key", .optional(r.key.map { String(decoding: $0, as: UTF8.self) })),
-                                        ("fnv", .string(String(RandomStreams.fnv1a64(String(decoding: r.value ?? [], as: UTF8.self)), radix: 16)))])
-        }
-        for o in observers { o(record, tp, now) }
-    }
+    /// SHA-256 over the log's content (`Broker.contentDigest`): equal digests mean equal logs.
+    public var contentDigest: String { broker.contentDigest() }
 }

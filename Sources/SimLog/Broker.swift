@@ -14,6 +14,13 @@ public struct BrokerConfig: Sendable {
     public var retentionCleanerEnabled = true
     /// The first producer id InitProducerId hands out.
     public var firstProducerId: Int64 = 0
+    /// `auto.create.topics.enable` (default true): a producer's first metadata request for an unknown topic creates
+    /// it with `num.partitions` partitions (`AutoTopicCreationManager`). The week-6 seed pipeline relies on this —
+    /// its `crypto-prices` topic is never created explicitly and so has one partition. Simplification: the topic is
+    /// usable at once; real Kafka first answers `LEADER_NOT_AVAILABLE` and the client retries after a backoff.
+    public var autoCreateTopicsEnable = true
+    /// `num.partitions` (default 1): partitions of an auto-created topic.
+    public var numPartitions = 1
 
     public init() {}
 }
@@ -93,6 +100,37 @@ public final class Broker {
         environment.record(.note, component, [("event", "create-topic"), ("topic", .string(name)), ("partitions", .int(partitions))])
         return t
     }
+
+    /// The partition count a producer's metadata request sees: creates the topic first when it is unknown and
+    /// `auto.create.topics.enable` is on (nil when it is off, or the name is invalid).
+    public func metadataPartitionCount(_ topic: String) -> Int32? {
+        if let n = partitionCount(topic) { return n }
+        guard config.autoCreateTopicsEnable, (try? createTopic(topic, partitions: config.numPartitions)) != nil else { return nil }
+        environment.record(.note, component, [("event", "auto-create-topic"), ("topic", .string(topic)), ("partitions", .int(config.numPartitions))])
+        return partitionCount(topic)
+    }
+
+    /// SHA-256 over the content of every partition (topic order, then partition, then offset: offset, timestamp,
+    /// key, value, headers): equal digests mean equal logs.
+    public func contentDigest() -> String {
+        var h = SHA256()
+        for t in topics.values {
+            for p in t.partitions {
+                guard let fetched = try? p.fetch(offset: p.logStartOffset, maxBytes: .max, maxRecords: .max) else { continue }
+                for r in fetched.records {
+                    h.update("\(p.topicPartition) \(r.offset) \(r.timestamp.millisecondsSinceEpoch) ")
+                    h.update(r.key.map { Broker.hex($0) } ?? "null")
+                    h.update(" ")
+                    h.update(r.value.map { Broker.hex($0) } ?? "null")
+                    for hd in r.headers { h.update(" " + hd.key + "=" + (hd.value.map { Broker.hex($0) } ?? "null")) }
+                    h.update("\n")
+                }
+            }
+        }
+        return h.hexDigest()
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String { SHA256.hex(bytes) }
 
     /// A topic's state, or nil if it does not exist.
     public func topic(_ name: String) -> TopicState? { topics[name] }

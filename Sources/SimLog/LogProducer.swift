@@ -162,7 +162,7 @@ public final class LogProducer: RecordProducing {
     /// Sends a record; `callback` runs on the scheduler when it is acknowledged or fails.
     public func send(_ record: ProducerRecord, callback: Callback?) {
         counters.sent += 1
-        guard let n = broker.partitionCount(record.topic) else {
+        guard let n = broker.metadataPartitionCount(record.topic) else {
             fail(records: [PendingRecord(timestamp: -1, key: nil, value: nil, headers: [], callback: callback)],
                  LogError.unknownTopicOrPartition(TopicPartition(record.topic, record.partition ?? -1)))
             return

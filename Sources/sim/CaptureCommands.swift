@@ -148,7 +148,7 @@ struct CaptureReplayCommand: ParsableCommand {
         let first = try CaptureReader(path: file).next()
         let start = options.rebaseTo ?? first?.receiveTime ?? .epoch
         let env = SimEnvironment(seed: seed, start: start)
-        let log = DirectAppendLog(env: env, partitions: counts)
+        let log = try IngestLog(env: env, partitions: counts)
         let replayer = try CaptureReplayer(path: file, env: env, producer: log, options: options)
         replayer.start()
         env.scheduler.runUntilIdle()

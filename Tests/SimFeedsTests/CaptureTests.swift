@@ -13,7 +13,7 @@ final class CaptureRoundTripTests: XCTestCase {
         imp.producerClockSkew = .milliseconds(250)
         let config = FeedGeneratorConfig(week6: Week6TickerConfig(impairments: imp), coinbase: CoinbaseSpotConfig(), trades: TradeStreamConfig(impairments: imp), duration: .seconds(12))
         let env = SimEnvironment(seed: 77, start: midnight)
-        let original = DirectAppendLog(env: env, partitions: [("crypto_prices", 3)])
+        let original = try IngestLog(env: env, partitions: [("crypto_prices", 3)])
         let recorder = try CaptureRecorder(path: path, header: CaptureHeader(source: "test", clock: "virtual", seed: 77))
         original.onAppend { record, tp, time in recorder.record(record, in: tp, at: time) }
         FeedGenerator(env: env, producer: original, config: config).start()
@@ -23,7 +23,7 @@ final class CaptureRoundTripTests: XCTestCase {
         XCTAssertTrue(original.appended.contains { $0.topicPartition.partition == 2 })
 
         let replayEnv = SimEnvironment(seed: 1, start: midnight)
-        let replayed = DirectAppendLog(env: replayEnv, partitions: [("crypto_prices", 3)])
+        let replayed = try IngestLog(env: replayEnv, partitions: [("crypto_prices", 3)])
         let replayer = try CaptureReplayer(path: path, env: replayEnv, producer: replayed)
         XCTAssertEqual(replayer.header.seed, 77)
         replayer.start()
@@ -35,7 +35,7 @@ final class CaptureRoundTripTests: XCTestCase {
 
         // A second replay has the same trace digest (replays are deterministic too).
         let again = SimEnvironment(seed: 1, start: midnight)
-        let r2 = try CaptureReplayer(path: path, env: again, producer: DirectAppendLog(env: again, partitions: [("crypto_prices", 3)]))
+        let r2 = try CaptureReplayer(path: path, env: again, producer: try IngestLog(env: again, partitions: [("crypto_prices", 3)]))
         r2.start()
         again.scheduler.runUntilIdle()
         XCTAssertEqual(again.trace.digest, replayEnv.trace.digest)

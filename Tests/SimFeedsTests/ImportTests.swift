@@ -21,7 +21,7 @@ final class ImportedCaptureTests: XCTestCase {
         let out = dir + "/replayed.jsonl.zst"
         let first = try XCTUnwrap(try CaptureReader(path: fixture).next())
         let env = SimEnvironment(seed: 3, start: first.receiveTime)
-        let log = DirectAppendLog(env: env)
+        let log = try IngestLog(env: env)
         let recorder = try CaptureRecorder(path: out, header: CaptureHeader(source: "replay of fixture", clock: "virtual"))
         log.onAppend { r, tp, t in recorder.record(r, in: tp, at: t) }
         let replayer = try CaptureReplayer(path: fixture, env: env, producer: log)

@@ -115,12 +115,28 @@ final class ProducerTests: XCTestCase {
         XCTAssertEqual(b.partition(tp)!.logEndOffset, 1)
     }
 
-    func testUnknownTopicFailsTheSend() throws {
-        let (b, p) = try setup()
+    func testUnknownTopicFailsTheSendWhenAutoCreateIsOff() throws {
+        var cfg = BrokerConfig()
+        cfg.retentionCleanerEnabled = false
+        cfg.autoCreateTopicsEnable = false
+        let b = Broker(environment: SimEnvironment(seed: 1, start: ProcessingTime(S)), config: cfg)
+        let p = try LogProducer(broker: b, config: ProducerConfig())
         var error: LogError?
         p.send(ProducerRecord(topic: "missing", key: nil, value: nil)) { if case .failure(let e) = $0 { error = e } }
         b.environment.scheduler.run(until: ProcessingTime(S + 10))
         XCTAssertEqual(error?.code, 3)
+        XCTAssertNil(b.topic("missing"))
+    }
+
+    /// `auto.create.topics.enable=true` (Kafka's default) with `num.partitions=1`: the week-6 seed's `crypto-prices`
+    /// topic is created by its producer's first send and has one partition.
+    func testUnknownTopicIsAutoCreatedWithNumPartitions() throws {
+        let (b, p) = try setup()
+        var offset: Int64?
+        p.send(ProducerRecord(topic: "crypto-prices", key: nil, value: utf8("{}"))) { if case .success(let m) = $0 { offset = m.offset } }
+        b.environment.scheduler.run(until: ProcessingTime(S + 100))
+        XCTAssertEqual(b.partitionCount("crypto-prices"), 1)
+        XCTAssertEqual(offset, 0)
     }
 
     /// Runs a seeded workload of unique values under seeded outages and lost responses; returns the producer, how
