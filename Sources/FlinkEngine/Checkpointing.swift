@@ -1,4 +1,5 @@
 public import SimCore
+import SimLog
 import OrderedCollections
 
 /// A checkpoint in flight: what the subtasks have acknowledged so far.
@@ -6,7 +7,7 @@ struct PendingCheckpoint {
     var id: Int64
     var triggeredAt: ProcessingTime
     var sourceOffsets: [[Int: Int64]?]
-    var windowStates: [WindowOperatorState<String, RowWindowAggregate.Accumulator>?]
+    var windowStates: [JobWindowState?]
     var sinkStates: [SinkCheckpointState?]
     var acks = 0
 }
@@ -37,6 +38,7 @@ extension FlinkJob {
         coordinator.pending[id] = PendingCheckpoint(id: id, triggeredAt: now, sourceOffsets: Array(repeating: nil, count: sources.count),
                                                      windowStates: Array(repeating: nil, count: windows.count), sinkStates: Array(repeating: nil, count: lastStage.count))
         env.record(.checkpoint, component, [("id", .int(id)), ("event", "trigger")])
+        emit(.checkpoint(id: id, phase: .triggered, at: now, sourceOffsets: [:], reason: nil))
         for s in sources {
             schedule(after: config.rpcLatency, "flink inject barrier \(id) source \(s.index)") { s.enqueue(.injectBarrier(id)) }
         }
@@ -44,6 +46,7 @@ extension FlinkJob {
             guard self.coordinator.pending.removeValue(forKey: id) != nil else { return }
             self.metrics.checkpointsAborted += 1
             self.env.record(.checkpoint, self.component, [("id", .int(id)), ("event", "expired")])
+            self.emit(.checkpoint(id: id, phase: .aborted, at: self.env.now, sourceOffsets: [:], reason: "expired after \(self.config.checkpointTimeout)"))
             for w in self.windows { w.abortAlignment(id) }
             // tolerable-failed-checkpoints = 0: an expired checkpoint fails the job over.
             self.taskFailed("Checkpoint \(id) expired before completing")
@@ -59,7 +62,7 @@ extension FlinkJob {
         maybeComplete(id)
     }
 
-    func acknowledge(_ id: Int64, window j: Int, state: WindowOperatorState<String, RowWindowAggregate.Accumulator>, sinkState: SinkCheckpointState) {
+    func acknowledge(_ id: Int64, window j: Int, state: JobWindowState, sinkState: SinkCheckpointState) {
         guard var p = coordinator.pending[id] else { return }
         p.windowStates[j] = state
         p.sinkStates[j] = sinkState
@@ -77,6 +80,9 @@ extension FlinkJob {
         coordinator.lastCompletion = now
         metrics.checkpointsCompleted += 1
         env.record(.checkpoint, component, [("id", .int(id)), ("event", "complete"), ("duration_ms", .int((now - p.triggeredAt).milliseconds))])
+        var offsets: [TopicPartition: Int64] = [:]
+        for m in p.sourceOffsets { for (part, o) in m ?? [:] { offsets[TopicPartition(config.topic, Int32(part))] = o } }
+        emit(.checkpoint(id: id, phase: .completed, at: now, sourceOffsets: offsets, reason: nil))
         for t in lastStage {
             let task = t as! TaskBase
             schedule(after: config.rpcLatency, "flink notify \(id) task \(task.index)") { task.enqueueAction(.notifyComplete(id)) }

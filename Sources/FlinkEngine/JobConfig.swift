@@ -38,6 +38,16 @@ public struct FlinkJobConfig: Sendable {
     public var rpcLatency = SimDuration.milliseconds(1)
     /// Start at the earliest offsets (true) or the latest (false, `scan.startup.mode = latest-offset`).
     public var startFromEarliest = true
+    /// `scan.startup.mode` as a query states it (`earliest-offset`, `latest-offset`, `specific-offsets`; a partition
+    /// missing from specific offsets starts at the earliest, `OffsetsInitializer.offsets(map)`); nil = `startFromEarliest`.
+    public var startingOffsets: StartingOffsets?
+    /// `scan.bounded.mode = latest-offset`: every split stops at the log-end offset it had when the job first started
+    /// (kept across restores, as `KafkaPartitionSplit.stoppingOffset` is); a finished split releases its watermark
+    /// output; a reader whose splits all finished ends its input (`MAX` watermark, windows flush, sinks end).
+    public var stopAtLatestOffsets = false
+    /// The SQL planner's `WatermarkAssignerOperator` chained after each source subtask (`WATERMARK FOR rowtime AS
+    /// rowtime − INTERVAL 'B'` when the watermark is not pushed into the source): the delay `B`. nil = none.
+    public var sqlWatermarkAssignerDelay: SimDuration?
     /// The reader's poll period when it found nothing.
     public var pollInterval = SimDuration.milliseconds(10)
     /// `max.poll.records` (500).
@@ -58,16 +68,77 @@ public struct RowAggregateSpec: Sendable, Equatable {
     public init(_ kind: PaneAggregateKind, column: Int?) { self.kind = kind; self.column = column }
 }
 
-/// The keyed window stage of a pipeline: `keyBy(column).window(assigner).allowedLateness(L).aggregate(…)`, output rows
-/// `[window_start, window_end, key, aggregates…]` (timestamps in µs).
+/// The keyed window stage of a pipeline: `keyBy(columns).window(assigner).allowedLateness(L)[.sideOutputLateData(tag)]
+/// .aggregate(…)`, output rows `[window_start, window_end, keys…, aggregates…]` (timestamps in µs).
 public struct FlinkWindowSpec: Sendable {
-    public var keyColumn: Int
+    /// The first key column (the DataStream jobs key by one column).
+    public var keyColumn: Int { keyColumns.first ?? 0 }
+    /// The key columns (a composite `FlinkKey`); empty = one global key.
+    public var keyColumns: [Int]
     public var assigner: WindowAssigner
     public var allowedLateness: SimDuration
+    public var sideOutputLateData: Bool
+    /// The legacy aggregates over Double columns (`RowWindowAggregate`); unused when `queryAggregates` is set.
     public var aggregates: [RowAggregateSpec]
+    /// QueryModel aggregates (`BoundAggregate`: Spark's buffers, result types and null rules, folded per row).
+    public var queryAggregates: [BoundAggregate]?
+    /// The window column a query windows on (its value, not the record's Kafka timestamp, is assigned to windows).
+    public var timeColumn: Int?
+    /// Table/SQL window semantics: no allowed lateness, no side output, late rows dropped and counted.
+    public var sqlSemantics: Bool
+
+    /// The legacy form: key by one column rendered as a string (`row[keyColumn].description`), Double aggregates.
     public init(keyColumn: Int, assigner: WindowAssigner, allowedLateness: SimDuration = .zero, aggregates: [RowAggregateSpec]) {
-        self.keyColumn = keyColumn; self.assigner = assigner; self.allowedLateness = allowedLateness; self.aggregates = aggregates
+        self.keyColumns = [keyColumn]; self.assigner = assigner; self.allowedLateness = allowedLateness; self.aggregates = aggregates
+        self.sideOutputLateData = false; self.queryAggregates = nil; self.timeColumn = nil; self.sqlSemantics = false
     }
+
+    /// The query form: a composite key of the columns' values, QueryModel aggregates.
+    public init(keyColumns: [Int], timeColumn: Int?, assigner: WindowAssigner, allowedLateness: SimDuration = .zero, sideOutputLateData: Bool = false,
+                aggregates: [BoundAggregate], sqlSemantics: Bool = false) {
+        self.keyColumns = keyColumns; self.timeColumn = timeColumn; self.assigner = assigner; self.allowedLateness = allowedLateness
+        self.sideOutputLateData = sideOutputLateData; self.aggregates = []; self.queryAggregates = aggregates; self.sqlSemantics = sqlSemantics
+    }
+
+    /// The key of a row.
+    @inlinable public func key(of row: Row) -> FlinkKey {
+        if queryAggregates == nil { return FlinkKey([.string(row[keyColumn].description)]) }
+        return FlinkKey(keyColumns.map { row[$0] })
+    }
+
+    var aggregateFunction: JobWindowAggregate {
+        if let q = queryAggregates { return JobWindowAggregate(bound: q) }
+        return JobWindowAggregate(legacy: RowWindowAggregate(specs: aggregates))
+    }
+}
+
+/// Where a record came from: its Kafka coordinates (the identity late-record events and the side output carry).
+public struct RecordOrigin: Hashable, Sendable, CustomStringConvertible {
+    public var topicPartition: TopicPartition
+    public var offset: Int64
+    public init(_ tp: TopicPartition, _ offset: Int64) { self.topicPartition = tp; self.offset = offset }
+    public var description: String { "\(topicPartition)@\(offset)" }
+}
+
+/// A record inside the job: the row, its event timestamp and where it came from.
+public struct JobRecord: Sendable, Hashable {
+    public var row: Row
+    public var timestamp: EventTime
+    public var origin: RecordOrigin
+    public init(row: Row, timestamp: EventTime, origin: RecordOrigin) { self.row = row; self.timestamp = timestamp; self.origin = origin }
+}
+
+/// What the chained source-side functions made of one Kafka record.
+public enum RecordOutcome: Sendable {
+    /// A row and its event timestamp (the timestamp assigner's value; nil = the row has no rowtime).
+    case row(Row, EventTime?)
+    /// A filter said no; the timestamp (if the row had one) still reaches the watermark generator, which runs before
+    /// any downstream filter (the source's timestamp assigner / the table's `WATERMARK`, then `WHERE`).
+    case filtered(EventTime?)
+    /// The format returned no row (`ignore-parse-errors`, a null/empty value): skipped, counted.
+    case skipped
+    /// The deserializer threw: the task fails (`IOException: Failed to deserialize JSON …`).
+    case failed(String)
 }
 
 /// What a job does with each Kafka record: deserialize, stamp, filter, optionally window; the result goes to the sink.
@@ -79,10 +150,32 @@ public struct FlinkPipeline: Sendable {
     /// A chained filter (e.g. `price IS NOT NULL AND price > 0`).
     public var filter: (@Sendable (Row) -> Bool)?
     public var window: FlinkWindowSpec?
+    /// The query path's chained source functions (decode, derived columns, filters, timestamp), run at the source
+    /// subtask's processing time; when set it replaces `deserialize`/`eventTime`/`filter`.
+    public var process: (@Sendable (TopicPartition, Record, ProcessingTime) -> RecordOutcome)?
+    /// The rows a stateless pipeline emits (the query's projection); nil = the whole row.
+    public var project: (@Sendable (Row) -> Row)?
 
     public init(deserialize: @escaping @Sendable (Record) -> Row?, eventTime: @escaping @Sendable (Record, Row) -> EventTime = { r, _ in r.timestamp },
                 filter: (@Sendable (Row) -> Bool)? = nil, window: FlinkWindowSpec? = nil) {
         self.deserialize = deserialize; self.eventTime = eventTime; self.filter = filter; self.window = window
+    }
+
+    /// The query path's form.
+    public init(process: @escaping @Sendable (TopicPartition, Record, ProcessingTime) -> RecordOutcome, project: (@Sendable (Row) -> Row)?, window: FlinkWindowSpec?) {
+        self.deserialize = { _ in nil }
+        self.eventTime = { r, _ in r.timestamp }
+        self.process = process
+        self.project = project
+        self.window = window
+    }
+
+    /// Runs the chained functions on one record.
+    func apply(_ tp: TopicPartition, _ record: Record, now: ProcessingTime) -> RecordOutcome {
+        if let process { return process(tp, record, now) }
+        guard let row = deserialize(record) else { return .skipped }
+        if let f = filter, !f(row) { return .filtered(eventTime(record, row)) }
+        return .row(row, eventTime(record, row))
     }
 
     /// The seed raw job: JSON → the seed columns, `WHERE price IS NOT NULL AND price > 0`, no window.
@@ -91,6 +184,52 @@ public struct FlinkPipeline: Sendable {
             guard let v = r.value, let row = SeedPriceRow(json: String(decoding: v, as: UTF8.self)) else { return nil }
             return Row(row.values)
         }, filter: { row in if case .double(let p) = row[4] { return p > 0 } else { return false } })
+    }
+}
+
+/// The window aggregate of a job: either the legacy Double aggregates or QueryModel's `BoundAggregate`s, folded one row
+/// at a time in pane insertion (= arrival) order. Session merges combine target then source (`BoundAggregate.merge`,
+/// left = the target/earlier state, as `AbstractHeapMergingState.mergeNamespaces` merges).
+public struct JobWindowAggregate: AggregateFunction {
+    public enum Accumulator: Sendable {
+        case legacy(RowWindowAggregate.Accumulator)
+        case buffers([AggregateBuffer])
+    }
+    let legacy: RowWindowAggregate?
+    let bound: [BoundAggregate]
+
+    init(legacy: RowWindowAggregate) { self.legacy = legacy; self.bound = [] }
+    init(bound: [BoundAggregate]) { self.legacy = nil; self.bound = bound }
+
+    public func createAccumulator() -> Accumulator {
+        if let l = legacy { return .legacy(l.createAccumulator()) }
+        return .buffers(bound.map(\.initial))
+    }
+    public func add(_ value: JobRecord, to acc: inout Accumulator) {
+        switch acc {
+        case .legacy(var a):
+            legacy?.add(value.row, to: &a)
+            acc = .legacy(a)
+        case .buffers(var b):
+            acc = .buffers([])  // keep the array uniquely referenced while it is updated
+            for i in b.indices { bound[i].update(&b[i], row: value.row.values) }
+            acc = .buffers(b)
+        }
+    }
+    public func merge(_ a: Accumulator, _ b: Accumulator) -> Accumulator {
+        switch (a, b) {
+        case (.legacy(let x), .legacy(let y)): return legacy.map { .legacy($0.merge(x, y)) } ?? a
+        case (.buffers(var x), .buffers(let y)):
+            for i in x.indices where i < y.count { bound[i].merge(&x[i], y[i]) }
+            return .buffers(x)
+        default: return a
+        }
+    }
+    public func result(_ acc: Accumulator) -> [Value] {
+        switch acc {
+        case .legacy(let a): return legacy?.result(a) ?? []
+        case .buffers(let b): return zip(bound, b).map { $0.result($1) }
+        }
     }
 }
 

@@ -41,6 +41,13 @@ public protocol FlinkSink: AnyObject {
     func initializeState(_ state: SinkCheckpointState?, now: ProcessingTime) -> SinkOutcome
     /// End of bounded input (`endInput` / `close`): flush, or pre-commit and commit (the final checkpoint).
     func endOfInput(now: ProcessingTime) -> SinkOutcome
+    /// How many of the rows this instance was given (in write order) are visible in the external system now; nil =
+    /// every row is visible as soon as it is written. Not a Flink API: the model's latency measurement.
+    var visibleRowCount: Int? { get }
+}
+
+extension FlinkSink {
+    public var visibleRowCount: Int? { nil }
 }
 
 /// Why a store call failed.
@@ -97,6 +104,9 @@ public final class AtLeastOnceJdbcSink<Store: SinkBatchStore>: FlinkSink {
     private var buffer: [Row] = []
     private var attempt = 0
     private var flushing = false
+    private var executed = 0
+    /// Rows of this instance whose batch executed (visible).
+    public var visibleRowCount: Int? { executed }
 
     public init(store: Store, options: JdbcExecutionOptions = JdbcExecutionOptions()) {
         self.store = store
@@ -123,6 +133,7 @@ public final class AtLeastOnceJdbcSink<Store: SinkBatchStore>: FlinkSink {
         if !flushing { flushing = true; attempt = 0 }
         do {
             try store.executeBatch(buffer, now: now)
+            executed += buffer.count
             buffer.removeAll(keepingCapacity: true)
             flushing = false
             attempt = 0
@@ -147,6 +158,11 @@ public final class TwoPhaseCommitSink<Store: TransactionalSinkStore>: FlinkSink 
     private var current: String?
     private var currentRows: [Row] = []
     private var pending: OrderedDictionary<Int64, String> = [:]
+    /// Rows this instance put in each of its transactions (recovered ones are not its own).
+    private var ownRows: [String: Int] = [:]
+    private var committedOwn = 0
+    /// Rows of this instance whose transaction committed (visible).
+    public var visibleRowCount: Int? { committedOwn }
 
     public init(store: Store) { self.store = store }
 
@@ -161,6 +177,7 @@ public final class TwoPhaseCommitSink<Store: TransactionalSinkStore>: FlinkSink 
         let txn = current ?? store.beginTransaction(now: now)
         do { try store.prepare(txn, rows: currentRows, now: now) } catch { return .failed("preCommit failed: \(error)") }
         pending[checkpointId] = txn
+        ownRows[txn, default: 0] += currentRows.count
         currentRows.removeAll(keepingCapacity: true)
         current = store.beginTransaction(now: now)
         return .done
@@ -171,6 +188,7 @@ public final class TwoPhaseCommitSink<Store: TransactionalSinkStore>: FlinkSink 
     public func notifyCheckpointComplete(checkpointId: Int64, now: ProcessingTime) -> SinkOutcome {
         while let first = pending.elements.first, first.key <= checkpointId {
             do { try store.commit(first.value, now: now) } catch { return .failed("commit of \(first.value) failed: \(error)") }
+            committedOwn += ownRows.removeValue(forKey: first.value) ?? 0
             pending.removeFirst()
         }
         return .done
@@ -200,8 +218,16 @@ public final class TwoPhaseCommitSink<Store: TransactionalSinkStore>: FlinkSink 
 public final class PrintSink: FlinkSink {
     public let prefix: String
     public private(set) var lines: [String] = []
+    /// Where every subtask's lines also go, interleaved as they were printed (stdout of the TaskManagers).
+    public let output: PrintSinkOutput?
 
-    public init(identifier: String = "", subtaskIndex: Int, parallelism: Int) {
+    /// One print sink per subtask, all writing to `output`: `FlinkJob(…, sink: PrintSink.factory(identifier:output:))`.
+    public static func factory(identifier: String = "", output: PrintSinkOutput) -> (_ subtask: Int, _ parallelism: Int) -> any FlinkSink {
+        { i, n in PrintSink(identifier: identifier, subtaskIndex: i, parallelism: n, output: output) }
+    }
+
+    public init(identifier: String = "", subtaskIndex: Int, parallelism: Int, output: PrintSinkOutput? = nil) {
+        self.output = output
         var p = identifier
         if parallelism > 1 {
             if !p.isEmpty { p += ":" }
@@ -217,12 +243,15 @@ public final class PrintSink: FlinkSink {
         case .null: return "null"
         case .double(let d): return JavaFormat.double(d)
         case .float(let f): return JavaFormat.double(Double(f))
+        case .timestamp(let us): return JavaFormat.localDateTime(micros: us)
         default: return v.description
         }
     }
 
     public func write(_ row: Row, now: ProcessingTime) -> SinkOutcome {
-        lines.append(prefix + "+I[" + row.values.map(PrintSink.javaString).joined(separator: ", ") + "]")
+        let line = prefix + "+I[" + row.values.map(PrintSink.javaString).joined(separator: ", ") + "]"
+        lines.append(line)
+        output?.append(line, at: now)
         return .done
     }
     public func retry(now: ProcessingTime) -> SinkOutcome { .done }
@@ -233,8 +262,30 @@ public final class PrintSink: FlinkSink {
     public func endOfInput(now: ProcessingTime) -> SinkOutcome { .done }
 }
 
+/// The lines of every print-sink subtask of a job, in print order, with the virtual time they were printed.
+public final class PrintSinkOutput {
+    public private(set) var lines: [(line: String, at: ProcessingTime)] = []
+    public init() {}
+    func append(_ line: String, at: ProcessingTime) { lines.append((line, at)) }
+}
+
 /// Java's `Double.toString` (shortest round-trip digits; scientific `1.0E-9` below 10⁻³ and from 10⁷).
 public enum JavaFormat {
+    /// `LocalDateTime.toString()` of a UTC timestamp (how a `TIMESTAMP` prints inside a Flink `Row`): `uuuu-MM-ddTHH:mm`,
+    /// then `:ss` unless seconds and fraction are zero, then the fraction in groups of 3 digits (`LocalTime.toString`).
+    public static func localDateTime(micros us: Int64) -> String {
+        let days = floorDiv(us, 86_400_000_000)
+        let inDay = floorMod(us, 86_400_000_000)
+        let (y, m, d) = UTCTimestamp.civil(fromDays: days)
+        let h = inDay / 3_600_000_000, mi = (inDay / 60_000_000) % 60, sec = (inDay / 1_000_000) % 60, micro = inDay % 1_000_000
+        var s = "\(UTCTimestamp.pad(y, 4))-\(UTCTimestamp.pad(Int64(m), 2))-\(UTCTimestamp.pad(Int64(d), 2))T\(UTCTimestamp.pad(h, 2)):\(UTCTimestamp.pad(mi, 2))"
+        if sec > 0 || micro > 0 {
+            s += ":" + UTCTimestamp.pad(sec, 2)
+            if micro > 0 { s += micro % 1000 == 0 ? "." + UTCTimestamp.pad(micro / 1000, 3) : "." + UTCTimestamp.pad(micro, 6) }
+        }
+        return s
+    }
+
     public static func double(_ d: Double) -> String {
         if d.isNaN { return "NaN" }
         if d.isInfinite { return d > 0 ? "Infinity" : "-Infinity" }

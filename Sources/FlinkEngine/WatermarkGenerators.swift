@@ -152,6 +152,8 @@ public struct WatermarkStrategy: Sendable, Equatable, Codable {
         case punctuatedBoundedOutOfOrderness(SimDuration)
         /// `noWatermarks()`.
         case none
+        /// A pushed-down SQL `WATERMARK FOR rowtime AS rowtime − INTERVAL 'B'` (`SQLRowtimeWatermarks`).
+        case sqlRowtimeMinusInterval(SimDuration)
     }
     public var kind: Kind
     /// `withIdleness(T)`; nil = no idleness detection.
@@ -168,7 +170,7 @@ public struct WatermarkStrategy: Sendable, Equatable, Codable {
     /// Checks Flink's preconditions: `B ≥ 0` (`BoundedOutOfOrdernessWatermarks`), idleness `T > 0` (`withIdleness`).
     public func validate() throws(FlinkError) {
         switch kind {
-        case .boundedOutOfOrderness(let b), .punctuatedBoundedOutOfOrderness(let b):
+        case .boundedOutOfOrderness(let b), .punctuatedBoundedOutOfOrderness(let b), .sqlRowtimeMinusInterval(let b):
             if b.milliseconds < 0 { throw .invalidConfiguration("maxOutOfOrderness cannot be negative (got \(b.milliseconds) ms)") }
         default: break
         }
@@ -183,6 +185,7 @@ public struct WatermarkStrategy: Sendable, Equatable, Codable {
         case .monotonous: base = BoundedOutOfOrdernessWatermarks(maxOutOfOrderness: .zero)
         case .punctuatedBoundedOutOfOrderness(let b): base = PunctuatedBoundedOutOfOrdernessWatermarks(maxOutOfOrderness: b)
         case .none: base = NoWatermarksGenerator()
+        case .sqlRowtimeMinusInterval(let b): base = SQLRowtimeWatermarks(delay: b)
         }
         guard let t = idleness else { return base }
         return Self.wrap(base, t)
