@@ -59,7 +59,7 @@ let package = Package(
             .product(name: "OrderedCollections", package: collections),
         ]),
         .target(name: "Scenario", dependencies: [
-            "SimCore", "SimLog", "SimFeeds", "QueryModel",
+            "SimCore", "SimLog", "SimFeeds", "QueryModel", "SparkEngine", "FlinkEngine", "Sinks", "Report",
             .product(name: "Yams", package: "Yams"),
             .product(name: "OrderedCollections", package: collections),
         ]),

@@ -202,6 +202,7 @@ public final class FlinkJob {
                 failover(reason: "sink initializeState failed: \(e)", detectionDelay: .zero)
                 return
             }
+            if let interval = t.sink.flushIntervalMs, interval > 0 { scheduleFlushTimer(t, every: .milliseconds(interval)) }
         }
         if let c = checkpoint {
             // recoverAndCommit: what the dead attempts pre-committed up to checkpoint c is visible now.
@@ -221,6 +222,15 @@ public final class FlinkJob {
             let lo = config.checkpointMinPause.milliseconds, hi = max(lo, interval.milliseconds)
             let delay = initialDelayRandom.nextInt(in: lo...hi)
             schedule(after: .milliseconds(delay), "flink checkpoint trigger") { [unowned self] in self.triggerCheckpoint() }
+        }
+    }
+
+    /// The sink's flusher: `scheduleWithFixedDelay` — the next run `interval` after this one, for this attempt only.
+    func scheduleFlushTimer(_ task: any JobSubtask, every interval: SimDuration) {
+        schedule(after: interval, "flink sink flush timer") { [weak self, weak task] in
+            guard let self, let task, !task.ended else { return }
+            (task as? TaskBase)?.enqueueAction(.sinkFlushTimer)
+            self.scheduleFlushTimer(task, every: interval)
         }
     }
 

@@ -44,10 +44,17 @@ public protocol FlinkSink: AnyObject {
     /// How many of the rows this instance was given (in write order) are visible in the external system now; nil =
     /// every row is visible as soon as it is written. Not a Flink API: the model's latency measurement.
     var visibleRowCount: Int? { get }
+    /// A periodic flush timer, if the sink has one (`JdbcOutputFormat.open`: `scheduleWithFixedDelay(flush, interval,
+    /// interval)` when `batchIntervalMs != 0 && batchSize != 1`); nil = none.
+    var flushIntervalMs: Int64? { get }
+    /// The periodic flush (runs in the task's mailbox, like the flusher thread's synchronized `flush()`).
+    func onFlushTimer(now: ProcessingTime) -> SinkOutcome
 }
 
 extension FlinkSink {
     public var visibleRowCount: Int? { nil }
+    public var flushIntervalMs: Int64? { nil }
+    public func onFlushTimer(now: ProcessingTime) -> SinkOutcome { .done }
 }
 
 /// Why a store call failed.
@@ -124,6 +131,8 @@ public final class AtLeastOnceJdbcSink<Store: SinkBatchStore>: FlinkSink {
     public func notifyCheckpointComplete(checkpointId: Int64, now: ProcessingTime) -> SinkOutcome { .done }
     public func initializeState(_ state: SinkCheckpointState?, now: ProcessingTime) -> SinkOutcome { .done }
     public func endOfInput(now: ProcessingTime) -> SinkOutcome { flush(now: now) }
+    public var flushIntervalMs: Int64? { options.batchIntervalMs != 0 && options.batchSize != 1 ? options.batchIntervalMs : nil }
+    public func onFlushTimer(now: ProcessingTime) -> SinkOutcome { flushing ? .done : flush(now: now) }
 
     /// Rows written but not yet executed.
     public var bufferedCount: Int { buffer.count }

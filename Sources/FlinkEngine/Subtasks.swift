@@ -20,6 +20,7 @@ enum TaskAction {
     case snapshot(Int64)
     case notifyComplete(Int64)
     case sinkEndInput
+    case sinkFlushTimer
 }
 
 /// What every subtask of a job shares: a mailbox of actions (run first) and an input queue, processed one at a time on
@@ -80,6 +81,7 @@ class TaskBase {
             observed?.snapshotTaken(id)
             snapshotAndAcknowledge(id)
         case .notifyComplete(let id): handle(sink.notifyCheckpointComplete(checkpointId: id, now: now))
+        case .sinkFlushTimer: handle(sink.onFlushTimer(now: now))
         case .sinkEndInput:
             let o = sink.endOfInput(now: now)
             handle(o)

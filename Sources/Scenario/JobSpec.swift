@@ -257,9 +257,12 @@ public struct SinkSpec: Sendable, Equatable {
     public var path: String?
     public var partitionBy: String?
     public var format = "jsonl"
-    /// Flink JDBC `JdbcExecutionOptions`.
-    public var batchSize = 5000
-    public var batchInterval: SimDuration = .zero
+    /// Flink JDBC flushing. The defaults are the Table API JDBC connector's, which the seed Flink job uses:
+    /// `sink.buffer-flush.max-rows` = 100, `sink.buffer-flush.interval` = 1 s, `sink.max-retries` = 3 (docs
+    /// `connectors/table/jdbc.md`). The DataStream `JdbcSink`'s `JdbcExecutionOptions` defaults are 5000 / 0 / 3 —
+    /// with those, rows reach the table only every 5000 rows or at a checkpoint.
+    public var batchSize = 100
+    public var batchInterval: SimDuration = .seconds(1)
     public var maxRetries = 3
     /// Spark console `numRows` / `truncate`.
     public var numRows = 20
@@ -279,8 +282,8 @@ public struct SinkSpec: Sendable, Equatable {
         s.path = try m["path"]?.string()
         s.partitionBy = try m["partitionBy"]?.string()
         s.format = try m.string("format", default: "jsonl")
-        s.batchSize = Int(try m.int("batch-size", default: 5000))
-        s.batchInterval = try m.duration("batch-interval", default: .zero)
+        s.batchSize = Int(try m.int("batch-size", default: 100))
+        s.batchInterval = try m.duration("batch-interval", default: .seconds(1))
         s.maxRetries = Int(try m.int("max-retries", default: 3))
         s.numRows = Int(try m.int("numRows", default: 20))
         s.truncate = try m.bool("truncate", default: true)

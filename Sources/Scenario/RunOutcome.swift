@@ -1,0 +1,306 @@
+public import SimCore
+public import SimLog
+public import QueryModel
+import SparkEngine
+import FlinkEngine
+import Sinks
+import OrderedCollections
+
+/// A window result's identity: the window (µs, as QueryModel emits it) and the group-key values as text.
+public struct WindowKey: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var start: Int64
+    public var end: Int64
+    public var key: String
+
+    public static func < (a: WindowKey, b: WindowKey) -> Bool { (a.start, a.end, a.key) < (b.start, b.end, b.key) }
+
+    public var description: String {
+        "[\(UTCTimestamp.timeOfDay(floorDiv(start, 1000))), \(UTCTimestamp.timeOfDay(floorDiv(end, 1000)))) \(key)"
+    }
+}
+
+/// How a Spark-vs-Flink difference is explained.
+public enum DiffLabel: Sendable, Equatable, CustomStringConvertible {
+    case same
+    case expected(String)
+    case unexplained
+
+    public var description: String {
+        switch self {
+        case .same: return "same"
+        case .expected(let r): return "expected: \(r)"
+        case .unexplained: return "UNEXPLAINED"
+        }
+    }
+    public var isUnexplained: Bool { if case .unexplained = self { return true } else { return false } }
+    public var isExpected: Bool { if case .expected = self { return true } else { return false } }
+}
+
+/// One cell of the labelled diff of a job's window results.
+public struct DiffEntry: Sendable {
+    public var job: String
+    public var window: WindowKey
+    public var spark: [(String, String)]?
+    public var flink: [(String, String)]?
+    public var label: DiffLabel
+}
+
+/// A record an engine dropped, diverted or fired late for, with the rule that decided it.
+public struct LateRecordLine: Sendable {
+    public var engine: EngineName
+    public var job: String
+    public var at: ProcessingTime
+    public var topicPartition: TopicPartition
+    public var offset: Int64
+    public var eventTime: EventTime?
+    public var watermark: EventTime
+    public var window: WindowKey?
+    /// `dropped`, `side_output`, `late_firing`.
+    public var fate: String
+    public var rule: String
+    public var batch: Int64?
+}
+
+/// The result of an expectation.
+public struct ExpectationResult: Sendable {
+    public var expectation: Expectation
+    public var actual: String
+    public var passed: Bool
+}
+
+/// Everything a run produced that the report, the database and the exit code need.
+public struct ScenarioOutcome: Sendable {
+    public var name: String
+    public var file: String
+    public var seed: UInt64
+    public var start: ProcessingTime
+    public var end: ProcessingTime
+    public var digest: String
+    public var traceEvents: Int
+    /// Named numbers, in a stable order (what expectations compare).
+    public var metrics: [(name: String, value: Double)]
+    public var engineLines: [EngineName: [(String, String)]]
+    public var late: [LateRecordLine]
+    public var diff: [DiffEntry]
+    public var expectations: [ExpectationResult]
+    public var faults: [(at: ProcessingTime, kind: String, detail: String)]
+    public var databasePath: String?
+
+    public var passed: Bool { expectations.allSatisfy(\.passed) }
+
+    public func metric(_ name: String) -> Double? { metrics.first { $0.name == name }?.value }
+}
+
+extension ScenarioRun {
+    /// Computes metrics, the diff and the expectations from what the engines did.
+    public func outcome() -> ScenarioOutcome {
+        var metrics: [(String, Double)] = []
+        var lines: [EngineName: [(String, String)]] = [:]
+        var late: [LateRecordLine] = []
+        metrics.append(("log.records", Double(appended.count)))
+        metrics.append(("log.lost_to_retention", Double(sparkJobs.reduce(Int64(0)) { $0 + $1.progress.reduce(0) { $0 + $1.lostRecords } })))
+
+        // Spark
+        if !sparkJobs.isEmpty {
+            var rows = 0, groups = 0, malformed = 0, lost: Int64 = 0, restarts = 0, duplicates = 0, failed = 0, batches = 0, noData = 0
+            var latencies: [Int64] = []
+            var wm: Int64 = 0
+            var failures: [String] = []
+            for j in sparkJobs {
+                let progress = j.progress
+                batches += progress.count
+                noData += progress.filter { $0.kind == .noData }.count
+                rows += j.emitted.reduce(0) { $0 + $1.rows.count }
+                groups += progress.reduce(0) { $0 + $1.stateOperators.reduce(0) { $0 + Int($1.numRowsDroppedByWatermark) } }
+                malformed += progress.reduce(0) { $0 + $1.malformedRecords }
+                lost += progress.reduce(0) { $0 + $1.lostRecords }
+                restarts += j.restarts
+                duplicates += duplicateCount(j.emitted.flatMap(\.rows))
+                if let f = j.failure { failed += 1; failures.append("\(j.job.name): \(f)") }
+                wm = max(wm, progress.last?.watermarkMs ?? 0, j.execution.currentWatermarkMs)
+                latencies += sparkLatencies(j)
+                for d in j.droppedRecords {
+                        late.append(LateRecordLine(
+                        engine: .spark, job: j.job.name, at: progress.first { $0.batchId == d.batchId }?.triggerTime ?? environment.now,
+                        topicPartition: d.topicPartition, offset: d.offset, eventTime: nil,
+                        watermark: EventTime(d.watermarkMs), window: WindowKey(start: d.window.start, end: d.window.end, key: keyText(d.keys)),
+                        fate: "dropped",
+                        rule: "window end \(UTCTimestamp.timeOfDay(floorDiv(d.window.end, 1000))) ≤ watermark \(UTCTimestamp.timeOfDay(d.watermarkMs)) of the previous batch → Spark drops it in batch \(d.batchId)",
+                        batch: d.batchId))
+                }
+            }
+            let dropped = late.filter { $0.engine == .spark }.count
+            let (p50, p95, pmax) = percentiles(latencies)
+            metrics += [("spark.batches", Double(batches)), ("spark.rows_emitted", Double(rows)), ("spark.late_dropped", Double(dropped)),
+                        ("spark.late_dropped_groups", Double(groups)), ("spark.malformed", Double(malformed)), ("spark.lost_records", Double(lost)),
+                        ("spark.restarts", Double(restarts)), ("spark.duplicates", Double(duplicates)), ("spark.watermark_ms", Double(wm)),
+                        ("spark.latency_p50_ms", Double(p50)), ("spark.latency_p95_ms", Double(p95)), ("spark.latency_max_ms", Double(pmax)),
+                        ("spark.failed", Double(failed))]
+            var l: [(String, String)] = []
+            l.append(("rows emitted", "\(rows) → " + sparkJobs.map { sinkText($0.options.sink, $0.job) }.joined(separator: ", ")))
+            l.append(("late", dropped == 0 ? "none dropped" : "\(dropped) record(s) dropped (\(groups) group(s) in numRowsDroppedByWatermark): window end ≤ previous batch's watermark"))
+            l.append(("malformed", malformed == 0 ? "none" : "\(malformed) row(s) of null fields (from_json PERMISSIVE)"))
+            l.append(("watermark", "final \(UTCTimestamp.iso8601(wm)) (moves once per batch, used by the next)"))
+            l.append(("latency p50/p95/max", latencyText(p50, p95, pmax, count: latencies.count)))
+            l.append(("batches", "\(batches) (\(noData) no-data)"))
+            l.append(("restarts", "\(restarts)"))
+            l.append(("duplicates", "\(duplicates)"))
+            if lost > 0 { l.append(("lost to retention", "\(lost) record(s) skipped (failOnDataLoss=false)")) }
+            if !failures.isEmpty { l.append(("FAILED", failures.joined(separator: "; "))) }
+            lines[.spark] = l
+        }
+
+        // Flink
+        if !flinkJobs.isEmpty {
+            var rows = 0, dropped = 0, side = 0, lateFirings = 0, checkpoints = 0, restarts = 0, duplicates = 0, failed = 0
+            var malformed: Int64 = 0
+            var latencies: [Int64] = []
+            var wm = EventTime.min
+            var failures: [String] = []
+            for j in flinkJobs {
+                let visible = j.flinkJob.visibleRows
+                rows += visible.count
+                latencies += visible.map(\.latencyMs)
+                duplicates += duplicateCount(visible.map(\.row))
+                malformed += j.flinkJob.metrics.recordsUndeserializable
+                checkpoints += j.flinkJob.metrics.checkpointsCompleted
+                restarts += j.flinkJob.metrics.restarts
+                if j.flinkJob.status == .failed { failed += 1; failures.append("\(j.job.name): \(j.flinkJob.failureCause ?? "failed")") }
+                for e in j.events {
+                    switch e {
+                    case .watermark(_, let v, _, _): if v < .max { wm = max(wm, v) }
+                    case .late(let r):
+                        switch r.fate {
+                        case .dropped: dropped += 1
+                        case .sideOutput: side += 1
+                        case .lateFiring: lateFirings += 1
+                        }
+                        late.append(LateRecordLine(engine: .flink, job: j.job.name, at: r.at, topicPartition: r.origin.topicPartition, offset: r.origin.offset,
+                                                   eventTime: r.eventTime, watermark: r.watermark,
+                                                   window: WindowKey(start: r.windowStart * 1000, end: r.windowEnd * 1000, key: keyText(r.key)),
+                                                   fate: r.fate == .sideOutput ? "side_output" : (r.fate == .lateFiring ? "late_firing" : "dropped"),
+                                                   rule: r.rule, batch: nil))
+                    default: break
+                    }
+                }
+            }
+            let (p50, p95, pmax) = percentiles(latencies)
+            metrics += [("flink.rows_emitted", Double(rows)), ("flink.late_dropped", Double(dropped)), ("flink.side_output.count", Double(side)),
+                        ("flink.late_firings", Double(lateFirings)), ("flink.malformed", Double(malformed)), ("flink.checkpoints", Double(checkpoints)),
+                        ("flink.restarts", Double(restarts)), ("flink.duplicates", Double(duplicates)),
+                        ("flink.watermark_ms", Double(wm == .min ? 0 : wm.millisecondsSinceEpoch)),
+                        ("flink.latency_p50_ms", Double(p50)), ("flink.latency_p95_ms", Double(p95)), ("flink.latency_max_ms", Double(pmax)),
+                        ("flink.failed", Double(failed))]
+            var l: [(String, String)] = []
+            l.append(("rows emitted", "\(rows) → " + flinkJobs.map { sinkText($0.options.sink, $0.job) }.joined(separator: ", ")))
+            var lateText: [String] = []
+            if dropped > 0 { lateText.append("\(dropped) dropped") }
+            if side > 0 { lateText.append("\(side) to side output") }
+            if lateFirings > 0 { lateText.append("\(lateFirings) late firing(s)") }
+            l.append(("late", lateText.isEmpty ? "none" : lateText.joined(separator: ", ") + ": window end − 1 + allowed lateness ≤ current watermark"))
+            l.append(("malformed", malformed == 0 ? "none" : "\(malformed) record(s) not deserializable"))
+            l.append(("watermark", wm == .min ? "never advanced (Long.MIN_VALUE)" : "final \(wm) (after every record or every auto-watermark interval)"))
+            l.append(("latency p50/p95/max", latencyText(p50, p95, pmax, count: latencies.count)))
+            l.append(("checkpoints", "\(checkpoints) completed"))
+            l.append(("restarts", "\(restarts)"))
+            l.append(("duplicates", "\(duplicates)"))
+            if !failures.isEmpty { l.append(("FAILED", failures.joined(separator: "; "))) }
+            lines[.flink] = l
+        }
+
+        let diff = windowDiff()
+        metrics.append(("diff.unexplained", Double(diff.filter(\.label.isUnexplained).count)))
+        metrics.append(("diff.expected", Double(diff.filter(\.label.isExpected).count)))
+        late.sort { ($0.at, $0.engine.rawValue, $0.topicPartition, $0.offset) < ($1.at, $1.engine.rawValue, $1.topicPartition, $1.offset) }
+
+        var results: [ExpectationResult] = []
+        for e in document.expectations {
+            switch e {
+            case .compare(let name, let op, let value):
+                let actual = metrics.first { $0.0 == name }?.1
+                results.append(ExpectationResult(expectation: e, actual: actual.map(formatNumber) ?? "n/a", passed: actual.map { op.holds($0, value) } ?? false))
+            case .noDuplicates(let table):
+                let count = tableDuplicates(table)
+                results.append(ExpectationResult(expectation: e, actual: count.map { "\($0) duplicate row(s)" } ?? "no such table", passed: count == 0))
+            case .sameResults:
+                let bad = diff.filter(\.label.isUnexplained).count
+                results.append(ExpectationResult(expectation: e, actual: "\(bad) unexplained difference(s)", passed: bad == 0))
+            }
+        }
+        return ScenarioOutcome(name: document.name, file: document.file, seed: seed, start: document.start, end: environment.now,
+                               digest: environment.trace.digest, traceEvents: environment.trace.eventCount, metrics: metrics, engineLines: lines,
+                               late: late, diff: diff, expectations: results, faults: faultLog, databasePath: results_path)
+    }
+
+    var results_path: String? { results?.path }
+
+    func recordAt(_ tp: TopicPartition, _ offset: Int64) -> Record? {
+        (try? broker.fetchRecords(tp, from: offset, maxRecords: 1))?.first { $0.offset == offset }
+    }
+
+    func keyText(_ values: [Value]) -> String { values.map(\.description).joined(separator: ",") }
+
+    func sinkText(_ s: SinkSpec, _ job: JobSpec) -> String {
+        switch s.kind {
+        case .memory: return "memory table \(s.table ?? job.name)"
+        case .console: return "console"
+        case .file: return "files under \(s.path ?? "?")"
+        case .sqlite, .jdbc: return "table \(s.table ?? job.name) (\(s.mode.rawValue)\(s.idempotent ? ", idempotent by batch id" : ""))"
+        }
+    }
+
+    /// Rows that appear more than once with identical values (re-emitted results), ignoring nothing: the engines'
+    /// result rows hold no processing-time columns unless the query asks for `current_timestamp()`.
+    func duplicateCount(_ rows: [Row]) -> Int {
+        var seen: [Row: Int] = [:]
+        for r in rows { seen[r, default: 0] += 1 }
+        return seen.values.reduce(0) { $0 + max(0, $1 - 1) }
+    }
+
+    func tableDuplicates(_ table: String) -> Int? {
+        guard let db = results?.database else { return nil }
+        guard let cols = try? db.query("SELECT name FROM pragma_table_info(?)", [.string(table)]).rows.compactMap({ $0[0].stringValue }), !cols.isEmpty else { return nil }
+        let keep = cols.filter { !["id", "processed_at", "batch_id"].contains($0) }.map { "\"\($0)\"" }.joined(separator: ", ")
+        let sql = "SELECT COALESCE(SUM(c - 1), 0) FROM (SELECT COUNT(*) AS c FROM \"\(table)\" GROUP BY \(keep))"
+        return (try? db.query(sql).rows.first?[0].int64Value).flatMap { $0 }.map(Int.init)
+    }
+
+    /// Spark's latency: for window results, the time the batch wrote the row minus the window's last event-time
+    /// instant (end − 1 ms, as Flink stamps window results); for raw rows, the batch's sink time minus each input
+    /// record's Kafka timestamp.
+    func sparkLatencies(_ j: SparkJobRuntime) -> [Int64] {
+        let schema = j.outputSchema
+        if let endIndex = schema.index(of: "window_end") {
+            return j.emitted.flatMap { e in e.rows.compactMap { r -> Int64? in
+                guard case .timestamp(let us) = r[endIndex] else { return nil }
+                return e.at.millisecondsSinceEpoch - (floorDiv(us, 1000) - 1)
+            } }
+        }
+        var sinkTime: [Int64: ProcessingTime] = [:]
+        for e in j.emitted { sinkTime[e.batchId] = e.at }
+        var out: [Int64] = []
+        for p in j.progress where p.kind == .data {
+            guard let t = sinkTime[p.batchId] else { continue }
+            for tp in p.endOffsets.partitions {
+                let from = p.startOffsets.offsets[tp] ?? 0
+                let to = p.endOffsets.offsets[tp] ?? from
+                guard to > from, let recs = try? broker.fetchRecords(tp, from: from, maxRecords: Int(to - from)) else { continue }
+                for r in recs where r.offset < to { out.append(t.millisecondsSinceEpoch - r.timestamp.millisecondsSinceEpoch) }
+            }
+        }
+        return out
+    }
+
+    func percentiles(_ values: [Int64]) -> (Int64, Int64, Int64) {
+        guard !values.isEmpty else { return (0, 0, 0) }
+        let s = values.sorted()
+        func p(_ q: Double) -> Int64 { s[min(s.count - 1, Int((q * Double(s.count - 1)).rounded()))] }
+        return (p(0.5), p(0.95), s.last!)
+    }
+
+    func latencyText(_ p50: Int64, _ p95: Int64, _ pmax: Int64, count: Int) -> String {
+        count == 0 ? "n/a (nothing visible in the sink)" : "\(SimDuration(milliseconds: p50)) / \(SimDuration(milliseconds: p95)) / \(SimDuration(milliseconds: pmax)) (\(count) rows, event time → visible)"
+    }
+}
+
+func formatNumber(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v) }
