@@ -67,7 +67,7 @@ let package = Package(
             "SimCore",
             .product(name: "OrderedCollections", package: collections),
         ]),
-        .target(name: "SimTesting", dependencies: ["SimCore", "SimLog"]),
+        .target(name: "SimTesting", dependencies: ["SimCore", "SimLog", "QueryModel", "SparkEngine", "FlinkEngine", "Sinks", "Scenario"]),
         .executableTarget(name: "sim", dependencies: [
             "SimCore", "SimLog", "SimFeeds", "QueryModel", "SparkEngine", "FlinkEngine", "Sinks", "Scenario", "Report",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -82,6 +82,7 @@ let package = Package(
         .testTarget(name: "SinksTests", dependencies: ["Sinks", "SimTesting"]),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "SimTesting"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "SimTesting"]),
+        .testTarget(name: "SimTestingTests", dependencies: ["SimTesting", "Scenario"]),
     ]
 )
 
