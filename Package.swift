@@ -67,9 +67,12 @@ let package = Package(
             "SimCore",
             .product(name: "OrderedCollections", package: collections),
         ]),
-        .target(name: "SimTesting", dependencies: ["SimCore", "SimLog", "QueryModel", "SparkEngine", "FlinkEngine", "Sinks", "Scenario"]),
+        // Exploration: seed loops, invariants, swarm scenarios, shrinking, crash points — no XCTest, so `sim explore` uses it.
+        .target(name: "Exploration", dependencies: ["SimCore", "SimLog", "QueryModel", "SparkEngine", "FlinkEngine", "Sinks", "Scenario"]),
+        // SimTesting: the XCTest face of Exploration (XCTFail with seed, shrunk YAML and replay command).
+        .target(name: "SimTesting", dependencies: ["Exploration", "Scenario"]),
         .executableTarget(name: "sim", dependencies: [
-            "SimCore", "SimLog", "SimFeeds", "QueryModel", "SparkEngine", "FlinkEngine", "Sinks", "Scenario", "Report",
+            "SimCore", "SimLog", "SimFeeds", "QueryModel", "SparkEngine", "FlinkEngine", "Sinks", "Scenario", "Report", "Exploration",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -42,6 +42,11 @@ public struct FlinkJSONFormat: Sendable {
     public var timestampFormat: FlinkJSONTimestampFormat
     private let index: [String: Int]
 
+    /// Per field, its name's UTF-8 bytes when it is the first field of that name (what `index` maps the name to), else
+    /// empty (never matched); and the field types. For the fast path.
+    private let fastNames: [[UInt8]]
+    private let fastTypes: [DataType]
+
     public init(schema: Schema, ignoreParseErrors: Bool = false, failOnMissingField: Bool = false, timestampFormat: FlinkJSONTimestampFormat = .sql) {
         self.schema = schema
         self.ignoreParseErrors = ignoreParseErrors
@@ -50,6 +55,8 @@ public struct FlinkJSONFormat: Sendable {
         var m: [String: Int] = [:]
         for (i, f) in schema.fields.enumerated() where m[f.name] == nil { m[f.name] = i }
         index = m
+        fastNames = schema.fields.enumerated().map { i, f in m[f.name] == i && !f.name.isEmpty ? Array(f.name.utf8) : [] }
+        fastTypes = schema.fields.map(\.type)
     }
 
     /// What `deserialize` returned.
@@ -64,10 +71,11 @@ public struct FlinkJSONFormat: Sendable {
     /// Deserializes one Kafka value into `schema.count` values.
     public func deserialize(_ bytes: [UInt8]?) throws(FlinkJSONError) -> Outcome {
         guard let bytes, !bytes.isEmpty else { return .noRow }
-        let text = String(decoding: bytes, as: UTF8.self)
+        if let row = bytes.withUnsafeBufferPointer({ fastRow($0) }) { return .row(row) }
+        // The general path (and every error): the message text is built only here, for error messages.
         func fail(_ field: String?, _ reason: String?) throws(FlinkJSONError) -> Outcome {
             if ignoreParseErrors { return .noRow }
-            throw FlinkJSONError(value: text, field: field, reason: reason)
+            throw FlinkJSONError(value: String(decoding: bytes, as: UTF8.self), field: field, reason: reason)
         }
         guard let root = try? JSONValue.parse(bytes) else { return try fail(nil, "JsonParseException: malformed JSON") }
         guard case .object(let members) = root else { return try fail(nil, "JsonMappingException: No content to map due to end-of-input") }
@@ -82,11 +90,207 @@ public struct FlinkJSONFormat: Sendable {
                 out[i] = try convert(m.value, to: schema.fields[i].type)
             } catch {
                 if ignoreParseErrors { out[i] = .null; continue }  // the field's nullable wrapper
-                throw FlinkJSONError(value: text, field: m.key, reason: error.reason)
+                throw FlinkJSONError(value: String(decoding: bytes, as: UTF8.self), field: m.key, reason: error.reason)
             }
         }
         if failOnMissingField && matched < schema.count { return try fail(nil, "JsonParseException: Some field is missing in the JSON data.") }
         return .row(out)
+    }
+
+    /// The fast path of `deserialize`: one validating pass over the bytes for the common message shape — a flat object
+    /// of ASCII, escape-free strings, plain numbers, booleans and nulls — converting each schema field as the general
+    /// path would (strings to `STRING`; integer literals to `INT`/`BIGINT`; fraction/exponent literals to
+    /// `DOUBLE`/`FLOAT`, correctly rounded; `true`/`false` to `BOOLEAN` or `STRING`; `null` to NULL; other numbers to
+    /// `STRING` as their literal). It returns nil — and the general path decides, errors included — for anything else:
+    /// escapes, non-ASCII bytes, nested values, a conversion that could fail or needs Java parsing (a string for a
+    /// number, an integer literal for a floating field), timestamps, dates, bytes, a syntax error, trailing text,
+    /// `fail-on-missing-field` with a field missing. So every row it returns is the row the general path returns.
+    func fastRow(_ b: UnsafeBufferPointer<UInt8>) -> [Value]? {
+        let n = b.count
+        var i = 0
+        @inline(__always) func ws() {
+            while i < n { let c = b[i]; if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { i += 1 } else { break } }
+        }
+        @inline(__always) func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
+        ws()
+        guard i < n, b[i] == 0x7B else { return nil }
+        i += 1
+        let count = fastTypes.count
+        var out = [Value](repeating: .null, count: count)
+        var matched = 0
+        ws()
+        if i < n, b[i] == 0x7D {
+            i += 1
+        } else {
+            while true {
+                ws()
+                guard i < n, b[i] == 0x22 else { return nil }
+                i += 1
+                let ks = i
+                while i < n, b[i] != 0x22 {
+                    let c = b[i]
+                    if c < 0x20 || c >= 0x80 || c == 0x5C { return nil }
+                    i += 1
+                }
+                guard i < n else { return nil }
+                let ke = i
+                i += 1
+                ws()
+                guard i < n, b[i] == 0x3A else { return nil }
+                i += 1
+                ws()
+                guard i < n else { return nil }
+                // `cnt >= arity`: once every field matched, later members are only validated.
+                var field = -1
+                if matched < count {
+                    let len = ke - ks
+                    for f in 0..<count where fastNames[f].count == len {
+                        var same = true
+                        fastNames[f].withUnsafeBufferPointer { name in
+                            for k in 0..<len where name[k] != b[ks + k] { same = false; break }
+                        }
+                        if same { field = f; break }
+                    }
+                    if field >= 0 { matched += 1 }
+                }
+                let c = b[i]
+                switch c {
+                case 0x22:
+                    i += 1
+                    let s = i
+                    while i < n, b[i] != 0x22 {
+                        let d = b[i]
+                        if d < 0x20 || d >= 0x80 || d == 0x5C { return nil }
+                        i += 1
+                    }
+                    guard i < n else { return nil }
+                    if field >= 0 {
+                        guard fastTypes[field] == .string else { return nil }
+                        out[field] = .string(String(decoding: UnsafeBufferPointer(rebasing: b[s..<i]), as: UTF8.self))
+                    }
+                    i += 1
+                case 0x74, 0x66:
+                    let isTrue = c == 0x74
+                    let word: StaticString = isTrue ? "true" : "false"
+                    let wn = word.utf8CodeUnitCount
+                    guard i + wn <= n else { return nil }
+                    for k in 0..<wn where b[i + k] != word.utf8Start[k] { return nil }
+                    i += wn
+                    if field >= 0 {
+                        switch fastTypes[field] {
+                        case .boolean: out[field] = .bool(isTrue)
+                        case .string: out[field] = .string(isTrue ? "true" : "false")
+                        default: return nil
+                        }
+                    }
+                case 0x6E:
+                    guard i + 4 <= n, b[i + 1] == 0x75, b[i + 2] == 0x6C, b[i + 3] == 0x6C else { return nil }
+                    i += 4
+                    if field >= 0 { out[field] = .null }
+                case 0x2D, 0x30...0x39:
+                    // RFC 8259 §6, as `JSONParser.parseNumber`.
+                    let s = i
+                    if b[i] == 0x2D { i += 1 }
+                    guard i < n, isDigit(b[i]) else { return nil }
+                    if b[i] == 0x30 {
+                        i += 1
+                        if i < n, isDigit(b[i]) { return nil }
+                    } else {
+                        while i < n, isDigit(b[i]) { i += 1 }
+                    }
+                    var isInteger = true
+                    if i < n, b[i] == 0x2E {
+                        isInteger = false
+                        i += 1
+                        guard i < n, isDigit(b[i]) else { return nil }
+                        while i < n, isDigit(b[i]) { i += 1 }
+                    }
+                    if i < n, b[i] == 0x65 || b[i] == 0x45 {
+                        isInteger = false
+                        i += 1
+                        if i < n, b[i] == 0x2B || b[i] == 0x2D { i += 1 }
+                        guard i < n, isDigit(b[i]) else { return nil }
+                        while i < n, isDigit(b[i]) { i += 1 }
+                    }
+                    if field >= 0 {
+                        let literal = UnsafeBufferPointer(rebasing: b[s..<i])
+                        switch fastTypes[field] {
+                        case .string: out[field] = .string(String(decoding: literal, as: UTF8.self))
+                        case .long, .int:
+                            guard isInteger, let v = FlinkJSONFormat.exactInt64(literal) else { return nil }
+                            if fastTypes[field] == .long { out[field] = .long(v) } else {
+                                guard let w = Int32(exactly: v) else { return nil }
+                                out[field] = .int(w)
+                            }
+                        case .double, .float:
+                            guard !isInteger else { return nil }
+                            let d = FlinkJSONFormat.correctlyRounded(literal)
+                            out[field] = fastTypes[field] == .double ? .double(d) : .float(Float(d))
+                        default: return nil
+                        }
+                    }
+                default:
+                    return nil
+                }
+                ws()
+                guard i < n else { return nil }
+                if b[i] == 0x2C { i += 1; continue }
+                if b[i] == 0x7D { i += 1; break }
+                return nil
+            }
+        }
+        ws()
+        guard i == n else { return nil }
+        if failOnMissingField && matched < count { return nil }
+        return out
+    }
+
+    /// `Int64(literal)` for an integer literal (`-?digits`), nil when out of range.
+    @inline(__always)
+    static func exactInt64(_ t: UnsafeBufferPointer<UInt8>) -> Int64? {
+        var k = 0
+        let negative = t[0] == 0x2D
+        if negative { k = 1 }
+        var v: Int64 = 0
+        while k < t.count {
+            let d = Int64(t[k] &- 0x30)
+            let (m, o1) = v.multipliedReportingOverflow(by: 10)
+            let (r, o2) = negative ? m.subtractingReportingOverflow(d) : m.addingReportingOverflow(d)
+            if o1 || o2 { return nil }
+            v = r
+            k += 1
+        }
+        return v
+    }
+
+    static let powersOfTen: [Double] = (0...22).map { k in var p = 1.0; for _ in 0..<k { p *= 10 }; return p }
+
+    /// `Double(literal)` (correctly rounded, as `JSONNumber.doubleValue`): Clinger's exact fast path when the digits fit
+    /// in 2^53 and the power of ten is at most 22, else the standard library's parse of the text.
+    @inline(__always)
+    static func correctlyRounded(_ t: UnsafeBufferPointer<UInt8>) -> Double {
+        var k = 0
+        let negative = t[0] == 0x2D
+        if negative { k = 1 }
+        var mantissa: UInt64 = 0
+        var digits = 0
+        var exp10 = 0
+        var simple = true
+        while k < t.count, t[k] >= 0x30, t[k] <= 0x39 {
+            mantissa = mantissa &* 10 &+ UInt64(t[k] &- 0x30); digits += 1; k += 1
+        }
+        if k < t.count, t[k] == 0x2E {
+            k += 1
+            while k < t.count, t[k] >= 0x30, t[k] <= 0x39 {
+                mantissa = mantissa &* 10 &+ UInt64(t[k] &- 0x30); digits += 1; exp10 -= 1; k += 1
+            }
+        }
+        if k < t.count { simple = false }  // an exponent
+        if simple, digits <= 15, exp10 >= -22 {
+            let d = Double(mantissa) / powersOfTen[-exp10]
+            return negative ? -d : d
+        }
+        return Double(String(decoding: t, as: UTF8.self)) ?? .nan
     }
 
     /// `jp.getText()` of a scalar token (containers have no single text; `{`/`[` is what Jackson would return).

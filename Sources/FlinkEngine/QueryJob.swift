@@ -54,6 +54,8 @@ public struct FlinkQueryOptions: Sendable {
     public var bufferTimeout = SimDuration.milliseconds(100)
     public var networkLatency = SimDuration.milliseconds(1)
     public var pollInterval = SimDuration.milliseconds(10)
+    /// A user watermark generator for every split instead of the strategy's own (tests plant wrong watermarks with it).
+    public var customWatermarkGenerator: CustomWatermarkGenerator?
 
     public init(api: API = .datastream) { self.api = api }
 
@@ -200,6 +202,7 @@ public struct FlinkQueryPlan: @unchecked Sendable {
             s = WatermarkStrategy(.sqlRowtimeMinusInterval(.milliseconds(b)))
         }
         s.idleness = options.withIdleness
+        s.custom = options.customWatermarkGenerator
         return s
     }
 

@@ -32,7 +32,10 @@ protocol JobSubtask: AnyObject {
 }
 
 class TaskBase {
-    unowned let job: FlinkJob
+    /// `unowned(unsafe)`: a task's code runs only inside the job's own calls or its `schedule` wrappers, which hold the
+    /// job strongly for the duration; a checked `unowned` reference here cost a slow-path (side-table) retain/release
+    /// of the job on every access, several per record.
+    unowned(unsafe) let job: FlinkJob
     let index: Int
     let attempt: Int
     var observed: ObservedSink!

@@ -158,6 +158,11 @@ public struct WatermarkStrategy: Sendable, Equatable, Codable {
     public var kind: Kind
     /// `withIdleness(T)`; nil = no idleness detection.
     public var idleness: SimDuration?
+    /// A user-supplied generator used instead of `kind`'s (`WatermarkStrategy.forGenerator`): how a test plants a
+    /// deliberately wrong watermark without touching the product's generators. Not encoded.
+    public var custom: CustomWatermarkGenerator? = nil
+
+    private enum CodingKeys: String, CodingKey { case kind, idleness }
 
     public init(_ kind: Kind, idleness: SimDuration? = nil) {
         self.kind = kind
@@ -180,12 +185,16 @@ public struct WatermarkStrategy: Sendable, Equatable, Codable {
     /// A fresh generator (`createWatermarkGenerator`).
     public func makeGenerator() -> any WatermarkGenerator {
         let base: any WatermarkGenerator
-        switch kind {
-        case .boundedOutOfOrderness(let b): base = BoundedOutOfOrdernessWatermarks(maxOutOfOrderness: b)
-        case .monotonous: base = BoundedOutOfOrdernessWatermarks(maxOutOfOrderness: .zero)
-        case .punctuatedBoundedOutOfOrderness(let b): base = PunctuatedBoundedOutOfOrdernessWatermarks(maxOutOfOrderness: b)
-        case .none: base = NoWatermarksGenerator()
-        case .sqlRowtimeMinusInterval(let b): base = SQLRowtimeWatermarks(delay: b)
+        if let custom {
+            base = custom.make()
+        } else {
+            switch kind {
+            case .boundedOutOfOrderness(let b): base = BoundedOutOfOrdernessWatermarks(maxOutOfOrderness: b)
+            case .monotonous: base = BoundedOutOfOrdernessWatermarks(maxOutOfOrderness: .zero)
+            case .punctuatedBoundedOutOfOrderness(let b): base = PunctuatedBoundedOutOfOrdernessWatermarks(maxOutOfOrderness: b)
+            case .none: base = NoWatermarksGenerator()
+            case .sqlRowtimeMinusInterval(let b): base = SQLRowtimeWatermarks(delay: b)
+            }
         }
         guard let t = idleness else { return base }
         return Self.wrap(base, t)
@@ -194,4 +203,16 @@ public struct WatermarkStrategy: Sendable, Equatable, Codable {
     private static func wrap<G: WatermarkGenerator>(_ g: G, _ t: SimDuration) -> any WatermarkGenerator {
         WatermarksWithIdleness(g, timeout: t)
     }
+}
+
+/// A named factory of a user `WatermarkGenerator` (`WatermarkStrategy.forGenerator(supplier)` in Flink). Two are equal when
+/// their names are: a closure has no identity to compare.
+public struct CustomWatermarkGenerator: Sendable, Equatable {
+    public let name: String
+    public let make: @Sendable () -> any WatermarkGenerator
+    public init(name: String, make: @escaping @Sendable () -> any WatermarkGenerator) {
+        self.name = name
+        self.make = make
+    }
+    public static func == (a: Self, b: Self) -> Bool { a.name == b.name }
 }

@@ -2,6 +2,9 @@ public import SimCore
 import Yams
 public import SimLog
 public import SimFeeds
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One entry of a scenario's `feeds:` list: a synthetic generator, a capture replay, or a scripted list of records.
 public enum FeedSpec: Sendable {
@@ -53,8 +56,13 @@ enum FeedSpecParser {
         case "capture":
             let m = try v.mapping(allowed: commonKeys + captureKeys)
             let name = try m.string("name", default: "replay\(index)")
-            var path = try m.required("capture").string()
+            let pathValue = try m.required("capture")
+            var path = try pathValue.string()
             if !path.hasPrefix("/") && !baseDirectory.isEmpty { path = baseDirectory + "/" + path }
+            // Checked now, so a missing file stops the run before anything starts (paths are relative to the scenario).
+            if let f = fopen(path, "rb") { fclose(f) } else {
+                throw pathValue.error("`\(pathValue.path)`: cannot read capture file \(path) (a path is relative to the scenario file's directory)")
+            }
             let (options, rebase) = try replay(m, start: start)
             return .capture(name: name, path: path, options: options, rebaseToStart: rebase, producer: try producer(m["producer"]))
         default:
@@ -230,7 +238,8 @@ enum FeedSpecParser {
         var c = IngestLog.immediateProducer
         guard let v else { return c }
         let m = try v.mapping(allowed: ["acks", "retries", "retry.backoff.ms", "linger.ms", "batch.size", "enable.idempotence",
-                                        "max.in.flight.requests.per.connection", "delivery.timeout.ms", "network_latency", "partitioner"])
+                                        "max.in.flight.requests.per.connection", "delivery.timeout.ms", "request.timeout.ms", "network_latency",
+                                        "partitioner"])
         if let a = m["acks"] {
             switch try a.string() {
             case "0": c.acks = .zero
@@ -246,6 +255,7 @@ enum FeedSpecParser {
         c.enableIdempotence = try m.bool("enable.idempotence", default: c.enableIdempotence)
         c.maxInFlightRequestsPerConnection = Int(try m.int("max.in.flight.requests.per.connection", default: Int64(c.maxInFlightRequestsPerConnection)))
         c.deliveryTimeoutMs = try m["delivery.timeout.ms"]?.duration().milliseconds ?? c.deliveryTimeoutMs
+        c.requestTimeoutMs = try m["request.timeout.ms"]?.duration().milliseconds ?? c.requestTimeoutMs
         c.networkLatency = try m.duration("network_latency", default: c.networkLatency)
         if let p = m["partitioner"] {
             switch try p.string() {
@@ -257,6 +267,12 @@ enum FeedSpecParser {
         }
         if c.enableIdempotence && c.acks != .all {
             throw v.error("`\(v.path)`: enable.idempotence requires acks=all (Kafka's ProducerConfig rejects this combination)")
+        }
+        if c.enableIdempotence && c.retries < 1 {
+            throw (m["retries"] ?? v).error("`\(v.path)`: enable.idempotence requires retries > 0 (Kafka's ProducerConfig: \"Must set retries to non-zero when using the idempotent producer\"); set enable.idempotence: false")
+        }
+        if c.enableIdempotence && c.maxInFlightRequestsPerConnection > 5 {
+            throw (m["max.in.flight.requests.per.connection"] ?? v).error("`\(v.path)`: enable.idempotence requires max.in.flight.requests.per.connection ≤ 5")
         }
         return c
     }

@@ -14,6 +14,8 @@ public final class FlinkJobRuntime {
     var sqliteStore: FlinkSQLiteStore?
     var memoryStores: [InMemorySinkStore] = []
     public let printOutput = PrintSinkOutput()
+    /// The sink a test put in place of the scenario's (`ScenarioTestingHooks.flinkSink`), if any.
+    public private(set) var testingSink: FlinkSinkReplacement?
 
     init(job: JobSpec, options: FlinkJobOptions, run: ScenarioRun) throws {
         self.job = job
@@ -41,11 +43,12 @@ public final class FlinkJobRuntime {
                 o.restartStrategy = .exponentialDelay(initialBackoff: initial, maxBackoff: max, multiplier: m, resetBackoffThreshold: .hours(1), jitterFactor: j)
             }
         }
+        run.testing.flinkQueryOptions?(job, &o)
         let plan: FlinkQueryPlan
-        do { plan = try FlinkQueryPlan(job.query, options: o) } catch { throw ScenarioRunError("\(run.document.file): job \(job.name) on flink: \(error)") }
+        do { plan = try FlinkQueryPlan(job.query(on: .flink), options: o) } catch { throw ScenarioRunError("\(run.document.file): job \(job.name) on flink: \(error)") }
         outputSchema = plan.outputSchema
         let sinkSpec = options.sink
-        let factory: (Int, Int) -> any FlinkSink
+        var factory: (Int, Int) -> any FlinkSink
         switch sinkSpec.kind {
         case .console:
             factory = PrintSink.factory(identifier: "", output: printOutput)
@@ -70,8 +73,12 @@ public final class FlinkJobRuntime {
             memoryStores.append(store)
             factory = sinkSpec.mode == .exactlyOnce ? { _, _ in TwoPhaseCommitSink(store: store) } : { _, _ in AtLeastOnceJdbcSink(store: store) }
         }
+        if let replacement = run.testing.flinkSink?(job) {
+            factory = replacement.factory
+            testingSink = replacement
+        }
         do {
-            flinkJob = try FlinkJob(environment: run.environment, query: job.query, options: o, log: run.broker, sink: factory)
+            flinkJob = try FlinkJob(environment: run.environment, query: job.query(on: .flink), options: o, log: run.trackedLog(engine: .flink, job: job), sink: factory)
         } catch {
             throw ScenarioRunError("\(run.document.file): job \(job.name) on flink: \(error)")
         }

@@ -4,27 +4,52 @@ public import QueryModel
 import Yams
 
 /// A job: one query, run on Spark, Flink or both, each with its own engine options.
+///
+/// The two engines normally run the *same* query, which is what makes the Spark-vs-Flink diff meaningful. When a
+/// pipeline was written differently for each engine (the seed "Spark vs Flink" project casts `price` to float in
+/// Spark and filters in Flink), `spark.query` / `flink.query` override keys of the job's `query` for that engine
+/// only — a key given there replaces the job's key wholesale, `null` removes it — and `compare_by` names the
+/// columns that identify a row when comparing the engines' outputs row by row.
 public struct JobSpec: Sendable {
     public var name: String
+    /// The job's query as the first engine that runs it sees it (Spark's when the job runs on Spark).
     public var query: StreamingQuery
     public var spark: SparkJobOptions?
     public var flink: FlinkJobOptions?
+    /// Spark's query (the job's query with `spark.query` overrides and Spark's source options applied).
+    public var sparkQuery: StreamingQuery?
+    /// Flink's query (the job's query with `flink.query` overrides applied).
+    public var flinkQuery: StreamingQuery?
+    /// Columns that identify a row when a job without windows is compared across engines (`compare_by`).
+    public var compareBy: [String]
 
     public func runs(_ engine: EngineName) -> Bool { engine == .spark ? spark != nil : flink != nil }
 
-    static let keys = ["name", "query", "spark", "flink"]
+    /// The query `engine` runs.
+    public func query(on engine: EngineName) -> StreamingQuery {
+        (engine == .spark ? sparkQuery : flinkQuery) ?? query
+    }
+
+    /// Whether the engines run different queries (an override is present).
+    public var hasEngineOverrides: Bool { spark?.queryOverride == true || flink?.queryOverride == true }
+
+    static let keys = ["name", "query", "spark", "flink", "compare_by"]
 
     static func parse(_ v: YAMLValue, index: Int, topics: [TopicSpec]) throws(ScenarioError) -> JobSpec {
         let m = try v.mapping(allowed: keys)
         let name = try m.string("name", default: "job\(index)")
         let qv = try m.required("query", hint: "what to compute: topic, schema, window, aggregates …")
-        var query = try QuerySpecParser.parse(qv, name: name)
         guard m.has("spark") || m.has("flink") else {
             throw v.error("`\(v.path)`: a job needs `spark:`, `flink:` or both (an empty mapping `spark: {}` takes every default)")
         }
         let spark = try m["spark"].map { (x) throws(ScenarioError) -> SparkJobOptions in try SparkJobOptions.parse(x) } ?? (m.has("spark") ? SparkJobOptions() : nil)
         let flink = try m["flink"].map { (x) throws(ScenarioError) -> FlinkJobOptions in try FlinkJobOptions.parse(x) } ?? (m.has("flink") ? FlinkJobOptions() : nil)
+        let compareBy = try (m["compare_by"]?.list() ?? []).map { (x) throws(ScenarioError) -> String in try x.string() }
+        var sparkQuery: StreamingQuery?
+        var flinkQuery: StreamingQuery?
         if let s = spark {
+            let override = try m["spark"].flatMap { (x) throws(ScenarioError) -> YAMLValue? in try x.mapping(allowed: SparkJobOptions.keys)["query"] }
+            var query = try QuerySpecParser.parse(try merged(qv, override), name: name)
             query.outputMode = s.outputMode
             if let st = s.startingOffsets { query.source.startingOffsets = st }
             query.source.failOnDataLoss = s.failOnDataLoss
@@ -40,17 +65,51 @@ public struct JobSpec: Sendable {
             } else if s.outputMode == .complete {
                 throw (m["spark"] ?? v).error("`\((m["spark"] ?? v).path)`: Complete output mode not supported when there are no streaming aggregations on streaming DataFrames/Datasets")
             }
+            try checkTopic(query, qv: override ?? qv, topics: topics)
+            sparkQuery = query
         }
-        if let f = flink, query.aggregation?.window != nil, query.watermark == nil, f.boundedOutOfOrderness == nil {
-            throw (m["flink"] ?? v).error("`\((m["flink"] ?? v).path)`: event-time windows need a watermark: set the query's `watermark:` or `forBoundedOutOfOrderness:`")
+        if let f = flink {
+            let override = try m["flink"].flatMap { (x) throws(ScenarioError) -> YAMLValue? in try x.mapping(allowed: FlinkJobOptions.keys)["query"] }
+            var query = try QuerySpecParser.parse(try merged(qv, override), name: name)
+            if let st = f.startingOffsets { query.source.startingOffsets = st }
+            if query.aggregation?.window != nil, query.watermark == nil, f.boundedOutOfOrderness == nil {
+                throw (m["flink"] ?? v).error("`\((m["flink"] ?? v).path)`: event-time windows need a watermark: set the query's `watermark:` or `forBoundedOutOfOrderness:`")
+            }
+            try checkTopic(query, qv: override ?? qv, topics: topics)
+            flinkQuery = query
         }
-        if !topics.isEmpty, !topics.contains(where: { $0.name == query.source.topic }) {
-            let t = try qv.mapping(allowed: QuerySpecParser.keys)["topic"]!
-            var message = "`\(t.path)`: no topic named \(query.source.topic) in `topics:`"
-            if let s = Suggestion.nearest(to: query.source.topic, in: topics.map(\.name)) { message += "; did you mean \(s)?" }
-            throw t.error(message + " (an undeclared topic is auto-created with one partition only if a feed writes to it)")
+        if let c = m["compare_by"] {
+            guard spark != nil, flink != nil else { throw c.error("`\(c.path)`: compare_by compares the Spark and Flink outputs of a job: the job needs both `spark:` and `flink:`") }
+            guard !compareBy.isEmpty else { throw c.error("`\(c.path)`: name at least one column, e.g. [symbol, timestamp]") }
+            for q in [sparkQuery!, flinkQuery!] {
+                let columns = (try? CompiledQuery(q))?.outputSchema.names ?? []
+                for col in compareBy where !columns.contains(col) {
+                    var message = "`\(c.path)`: \(col) is not an output column of the job (\(columns.joined(separator: ", ")))"
+                    if let s = Suggestion.nearest(to: col, in: columns) { message += "; did you mean \(s)?" }
+                    throw c.error(message)
+                }
+            }
         }
-        return JobSpec(name: name, query: query, spark: spark, flink: flink)
+        return JobSpec(name: name, query: sparkQuery ?? flinkQuery!, spark: spark, flink: flink, sparkQuery: sparkQuery, flinkQuery: flinkQuery, compareBy: compareBy)
+    }
+
+    /// The job's `query:` mapping with an engine's `query:` keys laid over it (a key there replaces the job's key;
+    /// `null` removes it). The merged node keeps each key's own line:column, so errors point where the text is.
+    static func merged(_ base: YAMLValue, _ override: YAMLValue?) throws(ScenarioError) -> YAMLValue {
+        guard let override else { return base }
+        _ = try override.mapping(allowed: QuerySpecParser.keys)
+        guard case .mapping(var m) = base.node, case .mapping(let o) = override.node else { return base }
+        for (k, value) in o { m[k] = value }
+        return YAMLValue(node: .mapping(m), path: override.path, file: base.file)
+    }
+
+    static func checkTopic(_ query: StreamingQuery, qv: YAMLValue, topics: [TopicSpec]) throws(ScenarioError) {
+        guard !topics.isEmpty, !topics.contains(where: { $0.name == query.source.topic }) else { return }
+        let mapping = try qv.mapping(allowed: QuerySpecParser.keys)
+        let t = mapping["topic"] ?? qv
+        var message = "`\(t.path)`: no topic named \(query.source.topic) in `topics:`"
+        if let s = Suggestion.nearest(to: query.source.topic, in: topics.map(\.name)) { message += "; did you mean \(s)?" }
+        throw t.error(message + " (an undeclared topic is auto-created with one partition only if a feed writes to it)")
     }
 }
 
@@ -70,12 +129,24 @@ public struct SparkJobOptions: Sendable, Equatable {
     public var costPerStateRowNanos: Int64 = 0
     public var sink = SinkSpec(kind: .memory, table: nil)
     public var checkpointDirectory: String?
+    /// Whether `spark.query` overrides keys of the job's query.
+    public var queryOverride = false
+    /// What an orchestrator (Airflow, Kubernetes, `spark-submit --supervise`) does when the query fails: start the
+    /// driver again after `delay`, at most `maxAttempts` times. nil = a failed query stays failed (plain
+    /// `spark-submit`, which is what the seed projects run).
+    public var restartOnFailure: RestartOnFailure?
+
+    /// `restart_on_failure`: a supervised driver.
+    public struct RestartOnFailure: Sendable, Equatable {
+        public var delay: SimDuration
+        public var maxAttempts: Int
+    }
 
     public init() {}
 
     static let keys = ["trigger", "outputMode", "startingOffsets", "failOnDataLoss", "maxOffsetsPerTrigger",
                        "spark.sql.streaming.noDataMicroBatches.enabled", "spark.sql.streaming.multipleWatermarkPolicy",
-                       "cost", "sink", "checkpointLocation"]
+                       "cost", "sink", "checkpointLocation", "query", "restart_on_failure"]
 
     static func parse(_ v: YAMLValue) throws(ScenarioError) -> SparkJobOptions {
         let m = try v.mapping(allowed: keys)
@@ -106,6 +177,16 @@ public struct SparkJobOptions: Sendable, Equatable {
         }
         if let s = m["sink"] { o.sink = try SinkSpec.parse(s, engine: .spark) }
         o.checkpointDirectory = try m["checkpointLocation"]?.string()
+        o.queryOverride = m.has("query")
+        if let r = m["restart_on_failure"] {
+            if r.node.scalar != nil {
+                o.restartOnFailure = RestartOnFailure(delay: try r.duration(), maxAttempts: 10)
+            } else {
+                let rm = try r.mapping(allowed: ["delay", "max_attempts"])
+                o.restartOnFailure = RestartOnFailure(delay: try rm.duration("delay", default: .seconds(30)), maxAttempts: Int(try rm.int("max_attempts", default: 10)))
+            }
+            if o.restartOnFailure!.maxAttempts < 1 { throw r.error("`\(r.path).max_attempts` must be at least 1") }
+        }
         return o
     }
 
@@ -154,13 +235,15 @@ public struct FlinkJobOptions: Sendable, Equatable {
     public var bufferTimeout: SimDuration = .milliseconds(100)
     public var sink = SinkSpec(kind: .jdbc, table: nil)
     public var startingOffsets: StartingOffsets?
+    /// Whether `flink.query` overrides keys of the job's query.
+    public var queryOverride = false
 
     public init() {}
 
     static let keys = ["api", "forBoundedOutOfOrderness", "pipeline.auto-watermark-interval", "withIdleness", "allowedLateness",
                        "sideOutputLateData", "parallelism", "execution.checkpointing.interval", "execution.checkpointing.min-pause",
                        "execution.checkpointing.timeout", "restart-strategy", "json.ignore-parse-errors", "execution.buffer-timeout",
-                       "sink", "scan.startup.mode"]
+                       "sink", "scan.startup.mode", "query"]
 
     static func parse(_ v: YAMLValue) throws(ScenarioError) -> FlinkJobOptions {
         let m = try v.mapping(allowed: keys)
@@ -188,6 +271,7 @@ public struct FlinkJobOptions: Sendable, Equatable {
             default: throw s.error("`scan.startup.mode` is earliest-offset or latest-offset")
             }
         }
+        o.queryOverride = m.has("query")
         if o.api == .sql, o.allowedLateness != .zero || o.sideOutputLateData {
             throw v.error("`\(v.path)`: Flink SQL window aggregations have no allowed lateness or side output (late rows are dropped); use api: datastream")
         }
@@ -308,13 +392,14 @@ public struct SinkSpec: Sendable, Equatable {
 
 /// The metrics expectations may name, per engine that runs.
 public enum ScenarioMetrics {
-    public static let spark = ["spark.batches", "spark.rows_emitted", "spark.late_dropped", "spark.late_dropped_groups", "spark.malformed",
+    public static let spark = ["spark.input_rows", "spark.throughput_rps", "spark.batch_duration_max_ms", "spark.trigger_overruns", "spark.batches", "spark.rows_emitted", "spark.late_dropped", "spark.late_dropped_groups", "spark.malformed",
                                "spark.lost_records", "spark.restarts", "spark.duplicates", "spark.watermark_ms", "spark.latency_p50_ms",
                                "spark.latency_p95_ms", "spark.latency_max_ms", "spark.failed"]
-    public static let flink = ["flink.rows_emitted", "flink.late_dropped", "flink.side_output.count", "flink.late_firings", "flink.malformed",
+    public static let flink = ["flink.records_read", "flink.rows_emitted", "flink.late_dropped", "flink.side_output.count", "flink.late_firings", "flink.malformed",
                                "flink.checkpoints", "flink.restarts", "flink.duplicates", "flink.watermark_ms", "flink.latency_p50_ms",
                                "flink.latency_p95_ms", "flink.latency_max_ms", "flink.failed"]
-    public static let common = ["log.records", "log.lost_to_retention", "diff.unexplained", "diff.expected"]
+    public static let common = ["log.records", "log.lost_to_retention", "log.duplicates", "producer.retries", "producer.failed",
+                                "producer.duplicates_rejected", "diff.unexplained", "diff.expected", "diff.rows_matched", "diff.rows_unmatched"]
 
     public static func known(jobs: [JobSpec]) -> [String] {
         var out = common

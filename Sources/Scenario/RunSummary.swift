@@ -11,7 +11,15 @@ extension ScenarioOutcome {
         var s = ""
         s += "\(name) — seed \(seed) — virtual \(UTCTimestamp.iso8601(start.millisecondsSinceEpoch)) → \(UTCTimestamp.timeOfDay(end.millisecondsSinceEpoch)) (\(end - start))\n"
         let log = metric("log.records").map(formatNumber) ?? "0"
-        s += "log: \(log) records appended\n"
+        s += "log: \(log) records appended"
+        if let d = metric("log.duplicates"), d > 0 { s += ", \(formatNumber(d)) of them duplicates (same key and value twice)" }
+        if let l = metric("log.lost_to_retention"), l > 0 { s += ", \(formatNumber(l)) deleted by retention before every reader had read them" }
+        s += "\n"
+        let retried = metric("producer.retries") ?? 0, failed = metric("producer.failed") ?? 0, rejected = metric("producer.duplicates_rejected") ?? 0
+        if retried + failed + rejected > 0 {
+            s += "producers: \(formatNumber(retried)) batch retries, \(formatNumber(failed)) record(s) given up (lost), "
+            s += "\(formatNumber(rejected)) retried batch(es) the broker recognised as duplicates (idempotence)\n"
+        }
         let engines: [EngineName] = [.spark, .flink].filter { engineLines[$0] != nil }
         if !engines.isEmpty {
             let labelWidth = 22
@@ -47,6 +55,22 @@ extension ScenarioOutcome {
                 s += "  \(d.window)\n      spark: \(sv)\n      flink: \(fv)\n      \(d.label)\n"
             }
         }
+        for r in rowDiff {
+            s += "\nSpark vs Flink, rows of \(r.job) matched by (\(r.keyColumns.joined(separator: ", "))): \(r.matched) matched, "
+            s += "\(r.onlySpark) only in Spark, \(r.onlyFlink) only in Flink\(r.onlySpark + r.onlyFlink > 0 ? " — UNEXPLAINED" : "")\n"
+            for c in r.columns {
+                if c.label == .same { s += "  \(c.column): same in all \(r.matched)\n"; continue }
+                s += "  \(c.column): differs in \(c.differing) of \(r.matched) — \(c.label)\n"
+                if let e = c.example { s += "      e.g. (\(e.key)): spark \(e.spark)   flink \(e.flink)\n" }
+            }
+        }
+        if !retentionLosses.isEmpty {
+            let total = retentionLosses.reduce(Int64(0)) { $0 + $1.count }
+            s += "\nRetention deleted \(total) record(s) before they were read:\n"
+            for l in retentionLosses.prefix(6) {
+                s += "  \(UTCTimestamp.timeOfDay(l.at.millisecondsSinceEpoch)) \(l.topicPartition) offsets [\(l.from), \(l.to)) unread by \(l.jobs.joined(separator: ", "))\n"
+            }
+        }
         if !faults.isEmpty {
             s += "\nFaults:\n"
             for f in faults { s += "  \(UTCTimestamp.timeOfDay(f.at.millisecondsSinceEpoch)) \(f.kind) \(f.detail)\n" }
@@ -74,6 +98,9 @@ extension ScenarioOutcome {
         parts.append("\"diff\":[" + diff.filter { $0.label != .same }.map {
             "{\"job\":\(JSONText.quote($0.job)),\"window\":\(JSONText.quote($0.window.description)),\"label\":\(JSONText.quote($0.label.description))}"
         }.joined(separator: ",") + "]")
+        parts.append("\"row_diff\":[" + rowDiff.flatMap { r in r.columns.filter { $0.label != .same }.map {
+            "{\"job\":\(JSONText.quote(r.job)),\"column\":\(JSONText.quote($0.column)),\"differing\":\($0.differing),\"label\":\(JSONText.quote($0.label.description))}"
+        } }.joined(separator: ",") + "]")
         if let p = databasePath { parts.append("\"database\":\(JSONText.quote(p))") }
         return "{" + parts.joined(separator: ",") + "}"
     }
@@ -154,6 +181,24 @@ extension ScenarioRun {
              d.spark.map { .string($0.map { "\($0.0)=\($0.1)" }.joined(separator: " ")) } ?? .null,
              d.flink.map { .string($0.map { "\($0.0)=\($0.1)" }.joined(separator: " ")) } ?? .null, .string(d.label.description)]
         })
+        try writeLogRecords()
+        try db.insert("row_diff", columns: ["job", "column", "differing", "matched", "only_spark", "only_flink", "example_key", "spark", "flink", "label"],
+                      rows: outcome.rowDiff.flatMap { r in r.columns.map { c in
+            [.string(r.job), .string(c.column), .long(Int64(c.differing)), .long(Int64(r.matched)), .long(Int64(r.onlySpark)), .long(Int64(r.onlyFlink)),
+             c.example.map { .string($0.key) } ?? .null, c.example.map { .string($0.spark) } ?? .null, c.example.map { .string($0.flink) } ?? .null,
+             .string(c.label.description)]
+        } })
+        try db.insert("retention_losses", columns: ["at_ms", "topic", "partition", "from_offset", "to_offset", "records", "jobs"], rows: retentionLosses.map { l in
+            [.long(l.at.millisecondsSinceEpoch), .string(l.topicPartition.topic), .long(Int64(l.topicPartition.partition)), .long(l.from), .long(l.to),
+             .long(l.count), .string(l.jobs.joined(separator: ","))]
+        })
+    }
+
+    /// Writes `log_records` (every record that entered the log) once; SQL expectations read it before the rest of the
+    /// results are written.
+    func writeLogRecords() throws {
+        guard let db = results, !logRecordsWritten else { return }
+        logRecordsWritten = true
         try db.insert("log_records", columns: ["topic", "partition", "offset", "append_ms", "timestamp_ms", "key", "value"], rows: appended.map { a in
             [.string(a.topicPartition.topic), .long(Int64(a.topicPartition.partition)), .long(a.record.offset), .long(a.appendTime.millisecondsSinceEpoch),
              .long(a.record.timestamp.millisecondsSinceEpoch), a.record.key.map { .string(String(decoding: $0, as: UTF8.self)) } ?? .null,
@@ -170,33 +215,56 @@ extension ScenarioRun {
         (job.query.aggregation?.groupBy ?? []).compactMap { schema.index(of: $0).map { r[$0].description } }.joined(separator: ",")
     }
 
-    /// `--results FILE.jsonl`: one JSON object per emitted row and per dropped or diverted record.
+    /// `--results FILE.jsonl`: one JSON object per emitted row and per dropped or diverted record
+    /// (docs/results-format.md). Spark rows are the ones its sink accepted (a batch re-executed after a crash appears
+    /// again, with the same batch id); Flink rows are the ones its sink made visible, numbered in visibility order.
     public func resultsJSONLines(_ outcome: ScenarioOutcome) -> String {
         var out = ""
         for j in sparkJobs {
             let schema = j.outputSchema
-            for e in j.emitted {
-                let watermark = j.progress.last { $0.batchId == e.batchId }?.watermarkMs
+            var watermarkOf: [Int64: Int64] = [:]
+            for p in j.progress { if let w = p.watermarkMs { watermarkOf[p.batchId] = w } }
+            for e in j.accepted {
                 for r in e.rows {
                     out += "{\"type\":\"row\",\"engine\":\"spark\",\"job\":\(JSONText.quote(j.job.name)),\"batch\":\(e.batchId),\"processing_time_ms\":\(e.at.millisecondsSinceEpoch)"
-                    out += ",\"watermark_ms\":\(watermark.map(String.init) ?? "null"),\"values\":\(rowJSON(r, schema))}\n"
+                    out += ",\"watermark_ms\":\(watermarkOf[e.batchId].map(String.init) ?? "null")" + windowAndKeyJSON(r, schema, j.job.query(on: .spark))
+                    out += ",\"values\":\(rowJSON(r, schema))}\n"
                 }
             }
         }
         for j in flinkJobs {
+            // The watermark in force when a row became visible: the highest any window subtask had reached by then.
+            var marks: [(at: ProcessingTime, value: Int64)] = []
+            for e in j.events { if case .watermark(_, let v, let at, _) = e, v < .max { marks.append((at, v.millisecondsSinceEpoch)) } }
+            var m = 0
+            var current: Int64?
             for (i, v) in j.flinkJob.visibleRows.enumerated() {
+                while m < marks.count, marks[m].at <= v.visibleAt { current = max(current ?? .min, marks[m].value); m += 1 }
                 out += "{\"type\":\"row\",\"engine\":\"flink\",\"job\":\(JSONText.quote(j.job.name)),\"emission\":\(i),\"processing_time_ms\":\(v.visibleAt.millisecondsSinceEpoch)"
-                out += ",\"event_time_ms\":\(v.eventTime.millisecondsSinceEpoch),\"values\":\(rowJSON(v.row, j.outputSchema))}\n"
+                out += ",\"watermark_ms\":\(current.map(String.init) ?? "null"),\"event_time_ms\":\(v.eventTime.millisecondsSinceEpoch)"
+                out += windowAndKeyJSON(v.row, j.outputSchema, j.job.query(on: .flink)) + ",\"values\":\(rowJSON(v.row, j.outputSchema))}\n"
             }
         }
         for l in outcome.late {
             out += "{\"type\":\"late\",\"engine\":\"\(l.engine.rawValue)\",\"job\":\(JSONText.quote(l.job)),\"fate\":\"\(l.fate)\",\"processing_time_ms\":\(l.at.millisecondsSinceEpoch)"
             out += ",\"topic\":\(JSONText.quote(l.topicPartition.topic)),\"partition\":\(l.topicPartition.partition),\"offset\":\(l.offset)"
             out += ",\"watermark_ms\":\(l.watermark.millisecondsSinceEpoch)"
+            if let et = l.eventTime { out += ",\"event_time_ms\":\(et.millisecondsSinceEpoch)" }
             if let w = l.window { out += ",\"window_start_ms\":\(floorDiv(w.start, 1000)),\"window_end_ms\":\(floorDiv(w.end, 1000)),\"key\":\(JSONText.quote(w.key))" }
             if let b = l.batch { out += ",\"batch\":\(b)" }
             out += ",\"rule\":\(JSONText.quote(l.rule))}\n"
         }
+        return out
+    }
+
+    /// `,"window_start_ms":…,"window_end_ms":…,"key":"…"` for a window result, `,"key":"…"` for a grouped one.
+    func windowAndKeyJSON(_ r: Row, _ schema: Schema, _ query: StreamingQuery) -> String {
+        var out = ""
+        if case .long(let a) = windowValue(r, schema, "window_start"), case .long(let b) = windowValue(r, schema, "window_end") {
+            out += ",\"window_start_ms\":\(a),\"window_end_ms\":\(b)"
+        }
+        let keys = (query.aggregation?.groupBy ?? []).compactMap { schema.index(of: $0).map { r[$0].description } }
+        if !keys.isEmpty { out += ",\"key\":\(JSONText.quote(keys.joined(separator: ",")))" }
         return out
     }
 

@@ -1,6 +1,6 @@
 public import SimCore
 public import SimLog
-import SimFeeds
+public import SimFeeds
 import QueryModel
 public import Sinks
 
@@ -16,6 +16,11 @@ public struct RunOptions: Sendable {
     public var databasePath: String?
     /// Called now and then with the virtual time (for a progress line).
     public var progress: (@Sendable (ProcessingTime, ProcessingTime) -> Void)?
+    /// Record every record that enters the log into this capture (`--record FILE.jsonl.zst`); nil = the scenario's
+    /// `outputs.record`, "" = none.
+    public var recordPath: String?
+    /// Test-only seams (SimTesting): replacement sinks, engine option tweaks, no real files. Empty by default.
+    public var testing = ScenarioTestingHooks()
 
     public init(seed: UInt64? = nil, traceDetail: Trace.Detail = .full, keepTrace: Bool = false, databasePath: String? = nil) {
         self.seed = seed
@@ -42,6 +47,8 @@ public final class ScenarioRun {
     public let broker: Broker
     public let results: ResultsDatabase?
     public let databaseAvailability: DatabaseAvailability
+    /// The test-only seams this run was built with (see `ScenarioTestingHooks`).
+    public let testing: ScenarioTestingHooks
     public private(set) var gates: [FeedGate] = []
     var replayers: [CaptureReplayer] = []
     var generators: [FeedGenerator] = []
@@ -51,12 +58,25 @@ public final class ScenarioRun {
     public private(set) var appended: [(topicPartition: TopicPartition, record: Record, appendTime: ProcessingTime)] = []
     /// Faults as they happened.
     public private(set) var faultLog: [(at: ProcessingTime, kind: String, detail: String)] = []
+    /// Each job's tracked view of the broker (how far it has read), in job order.
+    var trackedLogs: [TrackedLog] = []
+    /// Per partition: the log start offset after the last retention deletion seen.
+    var retentionStart: [TopicPartition: Int64] = [:]
+    /// Records deleted by retention before a job that reads their topic had read them.
+    public internal(set) var retentionLosses: [RetentionLoss] = []
+    /// The feeds' producers, in feed order (their counters: retries, failures, duplicates the broker rejected).
+    public private(set) var producers: [(feed: String, producer: LogProducer)] = []
+    /// The capture being written (`--record`), if any.
+    public private(set) var recorder: CaptureRecorder?
+    /// Whether `log_records` is in the results database already (SQL expectations write it early).
+    var logRecordsWritten = false
     public var end: ProcessingTime { document.start + document.duration + document.drain }
 
     /// Builds the world. `databasePath` is where the results database is written while running (the caller renames
     /// it into place once the run is complete, so a failed run leaves nothing half-written).
     public init(document: ScenarioDocument, options: RunOptions = RunOptions(), databasePath: String?) throws {
         self.document = document
+        testing = options.testing
         seed = options.seed ?? document.seed
         environment = SimEnvironment(seed: seed, start: document.start, detail: options.traceDetail, retention: options.keepTrace ? .all : .none)
         var bc = BrokerConfig()
@@ -78,6 +98,18 @@ public final class ScenarioRun {
             let config: TopicConfig
             do { config = try TopicConfig(properties: props) } catch { throw ScenarioRunError("\(document.file): topic \(t.name): \(error)") }
             do { _ = try broker.createTopic(t.name, partitions: t.partitions, config: config) } catch { throw ScenarioRunError("\(document.file): topic \(t.name): \(error)") }
+        }
+        if let path = options.recordPath ?? document.outputs.record, !path.isEmpty {
+            do {
+                let r = try CaptureRecorder(path: path, header: CaptureHeader(source: "sim run \(document.name)", clock: "virtual", seed: seed))
+                recorder = r
+                broker.onAppend { tp, records, time in for rec in records { r.record(rec, in: tp, at: time) } }
+            } catch {
+                throw ScenarioRunError("\(document.file): cannot record to \(path): \(error)")
+            }
+        }
+        environment.trace.observe { [unowned self] event in
+            if event.kind == .retention { self.noteRetention(event) }
         }
         broker.onAppend { [unowned self] tp, records, time in
             for r in records { self.appended.append((tp, r, time)) }
@@ -122,7 +154,10 @@ public final class ScenarioRun {
     private func producer(_ config: ProducerConfig, _ name: String) throws -> LogProducer {
         var c = config
         c.clientId = name
-        do { return try LogProducer(broker: broker, config: c) } catch { throw ScenarioRunError("\(document.file): feed \(name): \(error)") }
+        let p: LogProducer
+        do { p = try LogProducer(broker: broker, config: c) } catch { throw ScenarioRunError("\(document.file): feed \(name): \(error)") }
+        producers.append((name, p))
+        return p
     }
 
     private func scheduleFaults() {
@@ -132,6 +167,7 @@ public final class ScenarioRun {
             switch f.action {
             case .brokerDown(let d):
                 broker.faults.outages.append(at..<(at + d))
+                if let lost = f.lostResponses, lost > .zero { broker.faults.lostResponseWindows.append((at - lost)..<at) }
                 s.schedule(at: at, phase: .fault, "fault: broker down") { [unowned self] in self.noteFault("broker_down", "for \(d)") }
             case .databaseDown(let d):
                 databaseAvailability.addOutage(at..<(at + d))
@@ -166,7 +202,7 @@ public final class ScenarioRun {
             case .crashBetweenOffsetsAndCommit(let batch):
                 s.schedule(at: at, phase: .fault, "fault: arm crash between offsets and commit") { [unowned self] in
                     self.noteFault("crash_between_offsets_and_commit", batch.map { "batch \($0)" } ?? "next batch")
-                    for j in self.sparkJobs { j.armCrashAfterOffsets(batch: batch) }
+                    for j in self.sparkJobs { j.armCrashAfterOffsets(batch: batch, afterSink: f.afterSink) }
                 }
             }
         }

@@ -116,12 +116,19 @@ public enum FaultAction: Equatable, Sendable, CustomStringConvertible {
 public struct FaultSpec: Equatable, Sendable {
     public var at: FaultInstant
     public var action: FaultAction
+    /// `broker_down` only: produce requests the broker appended in this long before it went down get no response
+    /// (it died before answering), so their producers time out after `request.timeout.ms` and retry — the classic
+    /// source of duplicates without idempotence. nil = none.
+    public var lostResponses: SimDuration? = nil
+    /// `crash_between_offsets_and_commit` only: crash after the sink has written batch N (still before `commits/N`),
+    /// so the re-executed batch is delivered to the sink a second time — what makes an at-least-once sink duplicate.
+    public var afterSink = false
 
     static let actions = ["crash", "restart", "crash_between_offsets_and_commit", "broker_down", "database_down",
                           "network_delay", "producer_outage", "retention_purge"]
 
     static func parse(_ v: YAMLValue) throws(ScenarioError) -> FaultSpec {
-        let m = try v.mapping(allowed: ["at"] + actions + ["restart_after", "for", "feed", "batch"])
+        let m = try v.mapping(allowed: ["at"] + actions + ["restart_after", "for", "feed", "batch", "lost_responses", "after_sink"])
         let at = try FaultInstant.parse(try m.required("at", hint: "an instant such as 2024-08-09T00:01:00Z, or +90s after the start"))
         let present = actions.filter { m.has($0) }
         guard present.count == 1 else {
@@ -150,7 +157,19 @@ public struct FaultSpec: Equatable, Sendable {
         case "producer_outage": action = .producerOutage(feed: try m["feed"]?.string(), duration: try length(value))
         default: action = .retentionPurge(topic: try value?.string() ?? "")
         }
-        return FaultSpec(at: at, action: action)
+        var spec = FaultSpec(at: at, action: action)
+        if let lr = m["lost_responses"] {
+            guard key == "broker_down" else { throw lr.error("`\(lr.path)` applies to broker_down only") }
+            spec.lostResponses = try lr.duration()
+        }
+        if let x = m["after_sink"] {
+            guard key == "crash_between_offsets_and_commit" else { throw x.error("`\(x.path)` applies to crash_between_offsets_and_commit only") }
+            spec.afterSink = try x.bool()
+        }
+        for (k, only) in [("restart_after", "crash"), ("for", "network_delay"), ("feed", "producer_outage"), ("batch", "crash_between_offsets_and_commit")] where m.has(k) && key != only {
+            throw m[k]!.error("`\(m[k]!.path)` applies to \(only) only")
+        }
+        return spec
     }
 }
 
@@ -163,12 +182,16 @@ public enum Expectation: Equatable, Sendable, CustomStringConvertible {
     case noDuplicates(table: String)
     /// `same_results: [spark, flink]`: windows that closed with no late data agree, up to labelled differences.
     case sameResults([EngineName])
+    /// `{sql: "SELECT …", check: ">= 100"}`: a query over the results database (the jobs' tables and `log_records`)
+    /// that returns one number, compared with a number — for checks no built-in metric expresses.
+    case sql(query: String, op: ComparisonOperator, value: Double)
 
     public var description: String {
         switch self {
         case .compare(let m, let op, let v): return "\(m) \(op.rawValue) \(v == v.rounded() ? String(Int64(v)) : String(v))"
         case .noDuplicates(let t): return "no_duplicates: \(t)"
         case .sameResults(let e): return "same_results: [\(e.map(\.rawValue).joined(separator: ", "))]"
+        case .sql(let q, let op, let v): return "sql: \(q) \(op.rawValue) \(v == v.rounded() ? String(Int64(v)) : String(v))"
         }
     }
 
@@ -193,14 +216,28 @@ public enum Expectation: Equatable, Sendable, CustomStringConvertible {
             }
             throw v.error("`\(v.path)`: expected `<metric> <op> <number>` such as `spark.late_dropped >= 1`, found \"\(text)\"")
         }
-        let m = try v.mapping(allowed: ["no_duplicates", "same_results"])
+        let m = try v.mapping(allowed: ["no_duplicates", "same_results", "sql", "check"])
+        if let q = m["sql"] {
+            let query = try q.string()
+            guard query.lowercased().trimmingSpaces.hasPrefix("select") || query.lowercased().trimmingSpaces.hasPrefix("with") else {
+                throw q.error("`\(q.path)`: an expectation's SQL is one SELECT returning one number, found \"\(query)\"")
+            }
+            let c = try m.required("check", hint: "a comparison with a number, e.g. \">= 100\"")
+            let text = try c.string().trimmingSpaces
+            for op in ComparisonOperator.allCases.sorted(by: { $0.rawValue.count > $1.rawValue.count }) where text.hasPrefix(op.rawValue) {
+                guard let value = Double(String(text.dropFirst(op.rawValue.count)).trimmingSpaces) else { break }
+                return .sql(query: query, op: op, value: value)
+            }
+            throw c.error("`\(c.path)`: expected a comparison such as \">= 100\" (== != >= <= > <), found \"\(text)\"")
+        }
+        if let c = m["check"] { throw c.error("`\(c.path)` goes with `sql:`") }
         if let t = m["no_duplicates"] { return .noDuplicates(table: try t.string()) }
         if let e = m["same_results"] {
             let engines = try e.list().map { (x) throws(ScenarioError) -> EngineName in try x.oneOf(EngineName.self) }
             guard Set(engines.map(\.rawValue)).count == 2 else { throw e.error("`same_results` compares two engines: [spark, flink]") }
             return .sameResults(engines)
         }
-        throw v.error("`\(v.path)`: expected `no_duplicates: <table>` or `same_results: [spark, flink]`")
+        throw v.error("`\(v.path)`: expected `no_duplicates: <table>`, `same_results: [spark, flink]` or `{sql: <SELECT>, check: <op> <number>}`")
     }
 }
 

@@ -20,7 +20,15 @@ public enum EventPhase: Int, Comparable, Sendable, CaseIterable, CustomStringCon
     case observe = 4
 
     public static func < (a: EventPhase, b: EventPhase) -> Bool { a.rawValue < b.rawValue }
-    public var description: String { String(describing: self) }
+    public var description: String {
+        switch self {
+        case .fault: return "fault"
+        case .input: return "input"
+        case .engine: return "engine"
+        case .maintenance: return "maintenance"
+        case .observe: return "observe"
+        }
+    }
 }
 
 /// A handle to a scheduled event, used to cancel it.

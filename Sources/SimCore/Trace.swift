@@ -41,12 +41,15 @@ public enum TraceValue: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    static func canonicalString(_ s: String) -> String {
-        if !s.isEmpty, s.utf8.allSatisfy({ b in
+    static func canonicalString(_ s: String) -> String { isBare(s) ? s : JSONText.quote(s) }
+
+    /// Whether a string is written bare (non-empty, only `[A-Za-z0-9_.:/@+-]`).
+    @inline(__always)
+    static func isBare(_ s: String) -> Bool {
+        !s.isEmpty && s.utf8.allSatisfy({ b in
             (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a)
                 || b == 0x5f || b == 0x2e || b == 0x3a || b == 0x2f || b == 0x40 || b == 0x2b || b == 0x2d
-        }) { return s }
-        return JSONText.quote(s)
+        })
     }
 }
 
@@ -90,7 +93,45 @@ public struct TraceEvent: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { canonicalLine }
 
+    /// Appends the bytes of `canonicalLine` to `out` without building a String (the digest's hot path).
+    public func appendCanonicalLine(into out: inout [UInt8]) {
+        TraceValue.appendDecimal(time.millisecondsSinceEpoch, into: &out)
+        out.append(0x20); out.append(contentsOf: kind.rawValue.utf8)
+        out.append(0x20); out.append(contentsOf: component.utf8)
+        for (k, v) in fields {
+            out.append(0x20); out.append(contentsOf: k.utf8); out.append(0x3D)
+            v.appendCanonical(into: &out)
+        }
+    }
+
     public static func == (a: TraceEvent, b: TraceEvent) -> Bool { a.canonicalLine == b.canonicalLine }
+}
+
+extension TraceValue {
+    /// Appends the bytes of `description` to `out`.
+    @inline(__always)
+    func appendCanonical(into out: inout [UInt8]) {
+        switch self {
+        case .int(let v): TraceValue.appendDecimal(v, into: &out)
+        case .string(let s):
+            if TraceValue.isBare(s) { out.append(contentsOf: s.utf8) } else { out.append(contentsOf: JSONText.quote(s).utf8) }
+        default: out.append(contentsOf: description.utf8)
+        }
+    }
+
+    /// `String(v)`'s bytes.
+    @inline(__always)
+    static func appendDecimal(_ v: Int64, into out: inout [UInt8]) {
+        if v < 0 { out.append(0x2D) }
+        var m = v.magnitude
+        if m < 10 { out.append(UInt8(48 + m)); return }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes ≥ 20 digits
+        var n = 0
+        withUnsafeMutableBytes(of: &digits) { buf in
+            while m > 0 { buf[n] = UInt8(48 + m % 10); m /= 10; n += 1 }
+            while n > 0 { n -= 1; out.append(buf[n]) }
+        }
+    }
 }
 
 /// The record of a run: every observable event in order, a running SHA-256 over their canonical lines (each
@@ -120,6 +161,7 @@ public final class Trace {
     public private(set) var eventCount = 0
     private var hasher = SHA256()
     private var kept: [String] = []
+    private var lineBuffer: [UInt8] = []
     private var observers: [(TraceEvent) -> Void] = []
 
     public init(detail: Detail = .full, retention: Retention = .none) {
@@ -137,7 +179,14 @@ public final class Trace {
     public func record(_ event: TraceEvent) {
         let digested: Bool
         if case .control = detail, event.kind.isPerRecord { digested = false } else { digested = true }
-        if digested {
+        if digested, case .none = retention {
+            // The canonical line's bytes into one reused buffer, then the hasher: no String per event.
+            lineBuffer.removeAll(keepingCapacity: true)
+            event.appendCanonicalLine(into: &lineBuffer)
+            lineBuffer.append(0x0A)
+            hasher.update(lineBuffer)
+            eventCount += 1
+        } else if digested {
             let line = event.canonicalLine
             hasher.update(line)
             hasher.update(CollectionOfOne(UInt8(ascii: "\n")))

@@ -35,3 +35,37 @@ public enum FeedBenchmark {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }
+
+extension FeedBenchmark {
+    /// The three seed payload shapes.
+    public enum PayloadKind: String, CaseIterable, Sendable {
+        case week6 = "week6 ticker", coinbase = "coinbase spot", binance = "binance trade"
+    }
+
+    /// A producer that keeps the values it is sent (up to `limit`).
+    final class CollectingProducer: RecordProducing {
+        var values: [[UInt8]] = []
+        let limit: Int
+        init(limit: Int) { self.limit = limit }
+        func send(_ record: ProducerRecord) { if values.count < limit, let v = record.value { values.append(v) } }
+    }
+
+    /// `count` distinct payloads of one seed shape, exactly as the generator writes them (seeded, not timed).
+    public static func samplePayloads(_ kind: PayloadKind, count: Int, seed: UInt64 = 1) -> [[UInt8]] {
+        let env = SimEnvironment(seed: seed, start: ProcessingTime(1_723_161_300_000), detail: .control)
+        let producer = CollectingProducer(limit: count)
+        let config: FeedGeneratorConfig
+        switch kind {
+        case .week6:
+            // One message per symbol per ~1.1 s poll loop: many symbols to keep the virtual span short.
+            config = FeedGeneratorConfig(week6: Week6TickerConfig(symbols: ["BTCUSDT", "ETHUSDT"]), duration: .seconds(Int64(count) * 2), warmHistory: false)
+        case .coinbase:
+            config = FeedGeneratorConfig(coinbase: CoinbaseSpotConfig(sleep: .seconds(1)), duration: .seconds(Int64(count) / 4 + 10), warmHistory: false)
+        case .binance:
+            config = FeedGeneratorConfig(trades: TradeStreamConfig(symbols: ["BTCUSDT", "ETHUSDT"]), duration: .seconds(Int64(count) / 40 + 10), warmHistory: false)
+        }
+        FeedGenerator(env: env, producer: producer, config: config).start()
+        while producer.values.count < count, env.scheduler.step() != nil {}
+        return producer.values
+    }
+}

@@ -212,13 +212,14 @@ public struct PartitionLog: Sendable {
         let rolled = maybeRoll(incomingBytes: size, incomingMaxTimestamp: batch.maxTimestamp, config: config, now: now)
         let records = batch.absoluteRecords
         let stored = StoredBatch(batch: batch, sizeInBytes: size, records: records)
-        var active = segments[segments.count - 1]
-        if active.sizeInBytes == 0 { active.rollingBasedTimestamp = batch.maxTimestamp }  // `LogSegment.append`
-        active.batches.append(stored)
-        active.sizeInBytes += size
-        active.maxTimestampSoFar = max(active.maxTimestampSoFar, batch.maxTimestamp)
-        active.lastModified = now
-        segments[segments.count - 1] = active
+        // Mutated in place through the array's modify accessor: copying the segment out and back would share its
+        // `batches` buffer and make every append copy the whole segment (quadratic in segment length).
+        let last = segments.count - 1
+        if segments[last].sizeInBytes == 0 { segments[last].rollingBasedTimestamp = batch.maxTimestamp }  // `LogSegment.append`
+        segments[last].batches.append(stored)
+        segments[last].sizeInBytes += size
+        segments[last].maxTimestampSoFar = max(segments[last].maxTimestampSoFar, batch.maxTimestamp)
+        segments[last].lastModified = now
         logEndOffset = batch.lastOffset + 1
 
         if batch.hasProducerId {

@@ -99,6 +99,10 @@ public final class ResultsDatabase {
             CREATE TABLE IF NOT EXISTS faults (at_ms INTEGER, kind TEXT, detail TEXT);
             CREATE TABLE IF NOT EXISTS metrics (name TEXT PRIMARY KEY, value REAL);
             CREATE TABLE IF NOT EXISTS diff (job TEXT, window_start_ms INTEGER, window_end_ms INTEGER, key TEXT, spark TEXT, flink TEXT, label TEXT);
+            CREATE TABLE IF NOT EXISTS row_diff (job TEXT, "column" TEXT, differing INTEGER, matched INTEGER, only_spark INTEGER, only_flink INTEGER,
+              example_key TEXT, spark TEXT, flink TEXT, label TEXT);
+            CREATE TABLE IF NOT EXISTS retention_losses (at_ms INTEGER, topic TEXT, partition INTEGER, from_offset INTEGER, to_offset INTEGER, records INTEGER,
+              jobs TEXT);
             CREATE TABLE IF NOT EXISTS log_records (topic TEXT, partition INTEGER, "offset" INTEGER, append_ms INTEGER, timestamp_ms INTEGER,
               key TEXT, value TEXT);
             """)

@@ -63,3 +63,90 @@ public enum SparkBenchmark {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }
+
+/// A read-once Kafka log over a tape file: one partition whose records are read from the file as the engine asks
+/// for them, in order, and forgotten once read (retention right behind the consumer). Memory: one read chunk plus
+/// the batch in flight, whatever the tape's length.
+final class TapeKafkaLog: KafkaLogReader {
+    let tape: DayTape
+    let reader: TapeReader
+    let keys: [[UInt8]]
+    let topic: String
+    var position: Int64 = 0
+
+    init?(path: String, tape: DayTape, topic: String = DayTape.topic) {
+        guard let r = TapeReader(path: path) else { return nil }
+        reader = r
+        self.tape = tape
+        self.topic = topic
+        keys = tape.keyBytes()
+    }
+
+    func partitions(of topic: String) -> [Int32]? { topic == self.topic ? [0] : nil }
+    func earliestOffset(_ tp: TopicPartition) -> Int64 { position }
+    func latestOffset(_ tp: TopicPartition) -> Int64 { Int64(tape.records) }
+    func records(_ tp: TopicPartition, from: Int64, until: Int64) -> [Record] {
+        precondition(from == position, "the tape log is read once, in order")
+        var out: [Record] = []
+        out.reserveCapacity(Int(until - from))
+        while position < until, let r = reader.nextRecord(tape: tape, keys: keys) {
+            out.append(r)
+            position += 1
+        }
+        return out
+    }
+}
+
+/// What one engine benchmark run measured.
+public struct EngineBenchResult: Sendable {
+    public var records: Int
+    public var seconds: Double
+    public var outputRows: Int
+    public var batches: Int
+    public var recordsPerSecond: Double { Double(records) / max(seconds, 1e-9) }
+}
+
+extension SparkBenchmark {
+    /// The day tape (a file of JSON lines, see `DayTape.file`) through `query` with AvailableNow and
+    /// `maxOffsetsPerTrigger` records per batch: decoding, watermark, window state, eviction and the sink hand-off are
+    /// all timed. The trace keeps control events only (`.control`), dropped-record tracking is off.
+    public static func tape(path: String, tape: DayTape, query: StreamingQuery? = nil) -> EngineBenchResult? {
+        guard let log = TapeKafkaLog(path: path, tape: tape) else { return nil }
+        let env = SimEnvironment(seed: 42, detail: .control)
+        var options = SparkQueryOptions(trigger: .availableNow)
+        options.trackDroppedRecords = false
+        var rows = 0
+        guard let engine = try? SparkMicroBatchExecution(environment: env, query: query ?? DayTape.ohlcQuery(), options: options, log: log,
+                                                          sink: ForeachBatchSink { rows += $0.rows.count }, checkpoint: CheckpointStore()) else { return nil }
+        let start = monotonicSeconds()
+        engine.start()
+        env.scheduler.runUntilIdle()
+        let elapsed = monotonicSeconds() - start
+        return EngineBenchResult(records: Int(log.position), seconds: elapsed, outputRows: rows, batches: engine.progress.count)
+    }
+
+    /// `records` tape records spread round-robin over `partitions` partitions of an in-memory log (generated before
+    /// timing), through `query`: for the scaling curves (partitions, keys, window size).
+    public static func inMemory(tape: DayTape, partitions: Int, query: StreamingQuery) -> EngineBenchResult? {
+        let log = InMemoryKafkaLog()
+        log.createTopic(DayTape.topic, partitions: partitions)
+        let keys = tape.keyBytes()
+        var buf: [UInt8] = []
+        for i in 0..<tape.records {
+            buf.removeAll(keepingCapacity: true)
+            tape.writeValue(i, into: &buf)
+            log.append(TopicPartition(DayTape.topic, Int32(i % partitions)), key: keys[tape.symbolIndex(i)], value: buf, timestamp: EventTime(tape.eventTimeMs(i)))
+        }
+        let env = SimEnvironment(seed: 42, detail: .control)
+        var options = SparkQueryOptions(trigger: .availableNow)
+        options.trackDroppedRecords = false
+        var rows = 0
+        guard let engine = try? SparkMicroBatchExecution(environment: env, query: query, options: options, log: log,
+                                                          sink: ForeachBatchSink { rows += $0.rows.count }, checkpoint: CheckpointStore()) else { return nil }
+        let start = monotonicSeconds()
+        engine.start()
+        env.scheduler.runUntilIdle()
+        let elapsed = monotonicSeconds() - start
+        return EngineBenchResult(records: tape.records, seconds: elapsed, outputRows: rows, batches: engine.progress.count)
+    }
+}

@@ -181,9 +181,12 @@ public final class SparkMicroBatchExecution {
     }
 
     var pendingIsTrigger = false
+    /// The label and due time of the step in `pending` (what the engine does next, and when).
+    var pendingStep: (label: String, at: ProcessingTime)?
 
     func schedule(at t: ProcessingTime, _ label: String, _ action: @escaping () -> Void) {
         pendingIsTrigger = label == "spark trigger"
+        pendingStep = (label, max(t, now))  // read by SparkIntrospection (`sim step`'s "next micro-batch boundary")
         pending = environment.scheduler.schedule(at: t, phase: .engine, label, action)
     }
 

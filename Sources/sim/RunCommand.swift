@@ -1,6 +1,8 @@
 import ArgumentParser
+import Report
 import Scenario
 import SimCore
+import SimFeeds
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,6 +27,7 @@ struct RunCommand: ParsableCommand {
             Examples:
               sim run scenarios/late-data.yaml
               sim run scenarios/late-data.yaml --seed 7 --results out.jsonl
+              sim run scenarios/late-data.yaml --record runs/late-data.jsonl.zst   # then: sim capture inspect …
               sim run scenarios/crash-recovery.yaml --json
             """
     )
@@ -34,9 +37,14 @@ struct RunCommand: ParsableCommand {
     @Option(help: "The results database (default: the scenario's outputs.db or runs/<name>-<seed>.sqlite).") var db: String?
     @Flag(help: "Write no results database.") var noDb = false
     @Option(help: "Also write every emitted row and every late record as JSON Lines (docs/results-format.md).") var results: String?
+    @Option(help: ArgumentHelp("Record every record that entered the log into a capture (FILE.jsonl.zst) for `sim capture replay`.", valueName: "FILE.jsonl.zst"))
+    var record: String?
     @Flag(help: "Print only the digest and whether the expectations held.") var quiet = false
     @Flag(help: "Print the outcome as one JSON object.") var json = false
     @Flag(help: "Digest control events only (faster for big runs; the digest then differs from a full trace).") var controlTrace = false
+    @Option(help: ArgumentHelp("Also write the run's HTML report: event time against processing time, watermark lines, late records, the diff (docs/report.md).", valueName: "FILE.html"))
+    var report: String?
+    @Flag(help: "Also print the terminal timeline: batches, firings, late records and each engine's watermark across processing time.") var timeline = false
 
     func run() throws {
         let text: String
@@ -52,17 +60,21 @@ struct RunCommand: ParsableCommand {
         }
         let effectiveSeed = seed ?? document.seed
         let dbPath: String? = noDb ? nil : (db ?? document.outputs.database ?? "runs/\(document.name)-\(effectiveSeed).sqlite")
-        let partial = dbPath.map { $0 + ".partial" }
+        // Written under a name unique to this process, renamed into place when complete: a failed run leaves
+        // nothing, and two runs of the same scenario at once cannot clobber each other's half-written file.
+        let partial = dbPath.map { $0 + ".\(getpid()).partial" }
         if let dbPath { makeParentDirectory(dbPath) }
         if let partial { unlink(partial) }
         var options = RunOptions(seed: seed, traceDetail: controlTrace ? .control : .full)
         options.databasePath = dbPath
+        options.recordPath = record
         let world: ScenarioRun
         do { world = try ScenarioRun(document: document, options: options, databasePath: partial) } catch {
             if let partial { unlink(partial) }
             printError("\(scenario): error: \(error)")
             throw ExitCode(2)
         }
+        let observationRecorder = ObservationRecorder(attachingTo: world)  // per-split Flink watermarks for reports
         let showProgress = !quiet && !json && isatty(2) != 0
         let wallStart = monotonicSeconds()
         world.run(progress: showProgress ? { t in
@@ -74,10 +86,15 @@ struct RunCommand: ParsableCommand {
         outcome.databasePath = dbPath
         do {
             try world.writeResults(outcome)
+            try world.writeObservationRows(observationRecorder)
             if let partial, let dbPath {
                 guard rename(partial, dbPath) == 0 else { throw ScenarioRunError("cannot move \(partial) to \(dbPath)") }
             }
-            if let results { try writeTextFile(results, world.resultsJSONLines(outcome)) }
+            if let results = results ?? document.outputs.results { try writeTextFile(results, world.resultsJSONLines(outcome)) }
+            if let recorder = world.recorder { try recorder.close() }
+            if let report = report ?? document.outputs.report {
+                try writeTextFile(report, HTMLReport.render(world.observations(outcome, recorder: observationRecorder)))
+            }
         } catch {
             if let partial { unlink(partial) }
             printError("error writing results: \(error)")
@@ -92,6 +109,7 @@ struct RunCommand: ParsableCommand {
             print(outcome.terminalSummary(), terminator: "")
             print("wall time: \(Double((wall * 100).rounded()) / 100) s")
         }
+        if timeline { print("\n" + TerminalTimeline.render(world.observations(outcome, recorder: observationRecorder)), terminator: "") }
         if !outcome.passed { throw ExitCode(1) }
     }
 }

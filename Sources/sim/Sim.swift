@@ -5,6 +5,6 @@ struct Sim: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sim",
         abstract: "StreamSim: a deterministic simulation and replay testbed for exchange feed → Kafka → Spark / Flink → database pipelines.",
-        subcommands: [RunCommand.self, TopicsCommand.self, LogCommand.self, GenCommand.self, CaptureCommand.self, BenchCommand.self]
+        subcommands: [RunCommand.self, QueryCommand.self, DiffCommand.self, TopicsCommand.self, LogCommand.self, GenCommand.self, CaptureCommand.self, BenchCommand.self, ExploreCommand.self, StepCommand.self, ExplainCommand.self, ReportCommand.self]
     )
 }

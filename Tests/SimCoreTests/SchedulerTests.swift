@@ -51,6 +51,7 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(first?.time, ProcessingTime(5))
         XCTAssertEqual(first?.phase, .input)
         XCTAssertEqual(first?.stepNumber, 1)
+        XCTAssertEqual(first?.description, "step 1 @1970-01-01T00:00:00.005Z [input] produce")
         XCTAssertEqual(count, 1)
         XCTAssertEqual(s.step()?.stepNumber, 2)
         XCTAssertNil(s.step())

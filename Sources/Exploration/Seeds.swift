@@ -40,6 +40,9 @@ public func checkProperty(
 }
 
 public enum PropertySeeds {
+    /// An environment variable (tests use it for opt-in slow or work-in-progress checks).
+    public static func environment(_ name: String) -> String? { getenvString(name) }
+
     /// The seeds to run: `STREAMSIM_SEED` (a single seed) overrides the given range, to replay a failure.
     public static func effective(_ seeds: some Sequence<UInt64>) -> [UInt64] {
         if let env = getenvString("STREAMSIM_SEED"), let s = UInt64(env) { return [s] }
