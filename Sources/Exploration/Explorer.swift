@@ -120,9 +120,12 @@ public struct Explorer: Sendable {
             var shrunk = Shrinker.Result(scenario: scenario, message: message, attempts: 0, accepted: 0)
             if shrink {
                 let s = settings
+                let kind = invariant.failureKind(message)
                 shrunk = Shrinker(budget: shrinkBudget) { candidate in
-                    guard let r = try? simulate(candidate, seed: seed, settings: s) else { return nil }
-                    return invariant.check(PropertyContext(scenario: candidate, seed: seed, settings: s, result: r))
+                    guard let r = try? simulate(candidate, seed: seed, settings: s),
+                          let m = invariant.check(PropertyContext(scenario: candidate, seed: seed, settings: s, result: r)),
+                          invariant.failureKind(m) == kind else { return nil }
+                    return m
                 }.shrink(scenario, message: message)
             }
             return PropertyCheckFailure(invariant: invariant.name, seed: seed, message: message, originalYAML: scenario.yaml, shrunkYAML: shrunk.scenario.yaml,

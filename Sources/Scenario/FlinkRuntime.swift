@@ -33,6 +33,7 @@ public final class FlinkJobRuntime {
         o.parallelism = options.parallelism
         o.jsonIgnoreParseErrors = options.ignoreParseErrors
         o.bufferTimeout = options.bufferTimeout
+        o.heartbeatTimeout = options.heartbeatTimeout
         o.scanStartupMode = options.startingOffsets
         if let r = options.restartStrategy {
             switch r {

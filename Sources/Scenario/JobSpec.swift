@@ -233,6 +233,8 @@ public struct FlinkJobOptions: Sendable, Equatable {
     public var ignoreParseErrors = false
     /// `execution.buffer-timeout` (100 ms).
     public var bufferTimeout: SimDuration = .milliseconds(100)
+    /// `heartbeat.timeout` (50 s): how long a lost TaskManager goes unnoticed by the JobManager.
+    public var heartbeatTimeout: SimDuration = .seconds(50)
     public var sink = SinkSpec(kind: .jdbc, table: nil)
     public var startingOffsets: StartingOffsets?
     /// Whether `flink.query` overrides keys of the job's query.
@@ -243,7 +245,7 @@ public struct FlinkJobOptions: Sendable, Equatable {
     static let keys = ["api", "forBoundedOutOfOrderness", "pipeline.auto-watermark-interval", "withIdleness", "allowedLateness",
                        "sideOutputLateData", "parallelism", "execution.checkpointing.interval", "execution.checkpointing.min-pause",
                        "execution.checkpointing.timeout", "restart-strategy", "json.ignore-parse-errors", "execution.buffer-timeout",
-                       "sink", "scan.startup.mode", "query"]
+                       "heartbeat.timeout", "sink", "scan.startup.mode", "query"]
 
     static func parse(_ v: YAMLValue) throws(ScenarioError) -> FlinkJobOptions {
         let m = try v.mapping(allowed: keys)
@@ -263,6 +265,8 @@ public struct FlinkJobOptions: Sendable, Equatable {
         if let r = m["restart-strategy"] { o.restartStrategy = try RestartStrategySpec.parse(r) }
         o.ignoreParseErrors = try m.bool("json.ignore-parse-errors", default: false)
         o.bufferTimeout = try m.duration("execution.buffer-timeout", default: o.bufferTimeout)
+        o.heartbeatTimeout = try m.duration("heartbeat.timeout", default: o.heartbeatTimeout)
+        if o.heartbeatTimeout <= .zero { throw m["heartbeat.timeout"]!.error("`heartbeat.timeout` must be > 0") }
         if let s = m["sink"] { o.sink = try SinkSpec.parse(s, engine: .flink) }
         if let s = m["scan.startup.mode"] {
             switch try s.string() {

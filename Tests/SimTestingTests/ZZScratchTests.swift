@@ -13,13 +13,11 @@ final class ZZScratchTests: XCTestCase {
             let table = PlantedBugTests.EagerTable()
             return FlinkSinkReplacement(claimsExactlyOnce: true, contents: { table.rows }, factory: { _, _ in PlantedBugTests.EagerSink(table) })
         }
-        var swarm = SwarmScenarios()
+        var swarm = SwarmScenarios(profile: .crashHeavy)
         swarm.engines = [.flink]
-        swarm.lateData = false
         let settings = SimulationSettings(hooks: hooks)
         for seed in UInt64(1)...20 {
             let f = swarm.features(seed: seed)
-            guard f.flinkCrash else { continue }
             let sc = try swarm.scenario(seed: seed)
             let t0 = Date()
             let r = try simulate(sc, seed: seed, settings: settings)
