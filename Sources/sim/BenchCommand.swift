@@ -59,8 +59,13 @@ struct BenchCommand: ParsableCommand {
             let records = quick ? DayTape.dayRecords / 10 : DayTape.dayRecords
             let r = self.repeat
             var rows: [Row] = []
+            let canReset = BenchClock.resetPeakRSS()
             func section(_ title: String, _ body: () throws -> [Row]) rethrows {
-                let s = try body()
+                BenchClock.resetPeakRSS()
+                var s = try body()
+                if canReset {
+                    s.append(Row(name: "peak RSS (\(title))", value: format1(BenchClock.peakRSSMiB()) + " MiB", note: "VmHWM over this section (reset before it)", command: "sim bench all"))
+                }
                 print("== \(title)")
                 BenchCommand.printRows(s)
                 rows += s
@@ -424,14 +429,15 @@ struct BenchCommand: ParsableCommand {
                 }
             }
             if all || curve == "windows" {
-                print("\n| window | open windows (approx.) | spark rec/s | flink p=1 rec/s |")
+                print("\n| window | (key, window) groups over the tape | spark rec/s | flink p=1 rec/s |")
                 print("|---:|---:|---:|---:|")
                 for (label, ms) in [("10 s", Int64(10_000)), ("1 min", 60_000), ("1 h", 3_600_000), ("1 day", 86_400_000)] {
                     let tape = DayTape(records: records, symbols: 100)
                     let q = DayTape.ohlcQuery(windowMs: ms)
                     let s = SparkBenchmark.inMemory(tape: tape, partitions: 1, query: q)
                     let f = FlinkBenchmark.inMemory(tape: tape, partitions: 1, query: q)
-                    print("| \(label) | \(100 * Int(max(1, (10_000 + ms - 1) / ms + 1))) | \(format(s?.recordsPerSecond ?? 0)) | \(format(f?.recordsPerSecond ?? 0)) |")
+                    let span = Int64(records) * tape.intervalMs
+                    print("| \(label) | \(100 * Int((span + ms - 1) / ms)) | \(format(s?.recordsPerSecond ?? 0)) | \(format(f?.recordsPerSecond ?? 0)) |")
                 }
             }
             if all || curve == "checkpoints" {
