@@ -39,6 +39,20 @@ public struct PropertyCheckFailure: Error, Sendable, CustomStringConvertible {
     /// One command that replays the failure.
     public var replay: String
 
+    public init(invariant: String, seed: UInt64, message: String, originalYAML: String, shrunkYAML: String, shrunkMessage: String,
+                shrinkAttempts: Int, originalRecords: Int, shrunkRecords: Int, replay: String) {
+        self.invariant = invariant
+        self.seed = seed
+        self.message = message
+        self.originalYAML = originalYAML
+        self.shrunkYAML = shrunkYAML
+        self.shrunkMessage = shrunkMessage
+        self.shrinkAttempts = shrinkAttempts
+        self.originalRecords = originalRecords
+        self.shrunkRecords = shrunkRecords
+        self.replay = replay
+    }
+
     public var description: String {
         var s = "invariant \"\(invariant)\" failed for seed \(seed):\n  \(message.replacingNewlines("\n  "))\n"
         s += "shrunk from \(originalRecords) to \(shrunkRecords) scripted record(s) in \(shrinkAttempts) run(s); still fails with:\n  \(shrunkMessage.replacingNewlines("\n  "))\n"
@@ -49,14 +63,17 @@ public struct PropertyCheckFailure: Error, Sendable, CustomStringConvertible {
 
     /// The shrunk scenario as a ready XCTest case.
     public var xctestCase: String {
-        """
-        func testShrunkRepro_\(invariant.replacingOccurrences("-", "_"))_seed\(seed)() throws {
-            let scenario = try PropertyScenario(yaml: \"\"\"
-        \(shrunkYAML.split(separator: "\\n", omittingEmptySubsequences: false).map { "        " + $0 }.joined(separator: "\\n"))
-                \"\"\")
-            assertProperty(.fixed(scenario), seeds: [\(seed)], invariants: [.named("\(invariant)")!])
-        }
-        """
+        let body = shrunkYAML.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "            " + $0 }.joined(separator: "\n")
+        // A built-in invariant by name; a custom one is the test's own (and a planted bug needs the test's settings).
+        let invariantCode = Invariant.named(invariant) != nil ? ".named(\"\(invariant)\")!" : "/* the invariant \"\(invariant)\" */"
+        return """
+            func testShrunkRepro_\(invariant.replacingOccurrences("-", "_"))_seed\(seed)() throws {
+                let scenario = try PropertyScenario(yaml: \"\"\"
+            \(body)
+                        \"\"\")
+                assertProperty(.fixed(scenario), seeds: [\(seed)], invariants: [\(invariantCode)])
+            }
+            """
     }
 }
 
@@ -88,6 +105,9 @@ public struct Explorer: Sendable {
     public var timeLimit: Double?
     public var shrink = true
     public var shrinkBudget = 300
+    /// Stop starting new seeds once one fails (seeds already started finish, so the first failure reported is the
+    /// lowest failing seed: seeds are taken in order).
+    public var stopAtFirstFailure = false
     /// The replay command for a failing seed (default: `sim explore …` for that one seed).
     public var replayCommand: @Sendable (_ seed: UInt64, _ invariant: String) -> String
 
@@ -128,6 +148,9 @@ public struct Explorer: Sendable {
                     return m
                 }.shrink(scenario, message: message)
             }
+            if shrunk.attempts > 0, let labelled = shrunk.scenario.with({ $0["description"] = .text("shrunk by the explorer from \(scenario.origin) (\(invariant.name))") }) {
+                shrunk.scenario = labelled
+            }
             return PropertyCheckFailure(invariant: invariant.name, seed: seed, message: message, originalYAML: scenario.yaml, shrunkYAML: shrunk.scenario.yaml,
                                         shrunkMessage: shrunk.message, shrinkAttempts: shrunk.attempts, originalRecords: recordCount(scenario.tree),
                                         shrunkRecords: recordCount(shrunk.scenario.tree), replay: replayCommand(seed, invariant.name))
@@ -142,14 +165,18 @@ public struct Explorer: Sendable {
         let next = Atomic<Int>(0)
         let results = Mutex<[(index: Int, failure: PropertyCheckFailure?)]>([])
         let timedOut = Atomic<Bool>(false)
+        let failed = Atomic<Bool>(false)
+        let stopAtFailure = stopAtFirstFailure
         let limit = timeLimit
         let workers = max(1, min(threads, seeds.count))
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while true {
                 if let limit, monotonicSeconds() - started > limit { timedOut.store(true, ordering: .relaxed); return }
+                if stopAtFailure && failed.load(ordering: .acquiring) { return }
                 let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
                 guard i < seeds.count else { return }
                 let f = check(seed: seeds[i])
+                if f != nil { failed.store(true, ordering: .releasing) }
                 results.withLock { r in
                     r.append((i, f))
                     progress?(r.count, r.filter { $0.failure != nil }.count)

@@ -122,6 +122,7 @@ extension Invariant {
             if missing.isEmpty && extra.isEmpty { continue }
             var m = "\(content.engine.rawValue) job \(content.job) (\(content.kind) sink): \(describe(missing: missing, extra: extra, reference: ref.rows.count, actual: content.rows.count))"
             if !missing.isEmpty, content.engine == .spark, let note = sparkIdleAfterRestartNote(c.result, job: content.job) { m += "\n  " + note }
+            if !missing.isEmpty, content.engine == .flink, let note = flinkSilentPartitionNote(c.result, job: content.job) { m += "\n  " + note }
             problems.append(m)
         }
         return problems.isEmpty ? nil : problems.joined(separator: "\n")
@@ -162,12 +163,13 @@ extension Invariant {
         for engine in EngineName.allCases {
             for job in WindowResults.jobs(c.result, engine) {
                 guard let r = WindowResults(c.result, engine: engine, job: job), let countColumn = r.countColumn, r.accountable else { continue }
-                let expected = r.expectedCounts()
+                let (expected, uncertain) = r.expectedCounts()
                 for (k, row) in r.final.sorted(by: { $0.key < $1.key }) {
-                    let want = expected[k] ?? 0
+                    let want = expected[k] ?? 0, slack = uncertain[k] ?? 0
                     let got = Int(row[countColumn].doubleValue ?? -1)
-                    if got != want {
-                        problems.append("\(engine.rawValue) job \(job) window \(k): counted \(got), expected \(want) (records in the window minus those dropped or side-output as late)")
+                    if got < want || got > want + slack {
+                        let range = slack == 0 ? "\(want)" : "\(want)…\(want + slack) (\(slack) record(s) possibly skipped as late for this window)"
+                        problems.append("\(engine.rawValue) job \(job) window \(k): counted \(got), expected \(range) (records in the window minus those dropped or side-output as late)")
                     }
                 }
                 for (k, n) in expected.sorted(by: { $0.key < $1.key }) where n > 0 && r.final[k] == nil && r.isClosed(k) {
@@ -288,8 +290,28 @@ extension Invariant {
     // MARK: across engines and configurations
 
     /// For windows closed with no late data, Spark and Flink agree, up to the runner's labelled expected differences.
+    ///
+    /// The runner's labels judge Flink's progress by its highest watermark over every operator; this invariant also
+    /// accepts a difference the runner left unexplained when the window is still open at the engine that lacks it
+    /// (Flink: the window operators' watermark in the last attempt — a partition with no records holds it at MIN,
+    /// whatever the sources say) or when a record of the window may have been late for it at either engine
+    /// (`WindowResults.possiblyLate`: Flink skips such a window silently).
     public static let crossEngineAgreement = Invariant(name: "cross-engine", summary: "Spark and Flink agree on closed windows, up to labelled differences") { c in
-        let bad = c.result.outcome.diff.filter(\.label.isUnexplained)
+        var results: [String: (spark: WindowResults?, flink: WindowResults?, sparkLate: [WindowKey: Int], flinkLate: [WindowKey: Int])] = [:]
+        func judged(_ job: String) -> (spark: WindowResults?, flink: WindowResults?, sparkLate: [WindowKey: Int], flinkLate: [WindowKey: Int]) {
+            if let r = results[job] { return r }
+            let s = WindowResults(c.result, engine: .spark, job: job), f = WindowResults(c.result, engine: .flink, job: job)
+            let r = (s, f, s?.possiblyLate() ?? [:], f?.possiblyLate() ?? [:])
+            results[job] = r
+            return r
+        }
+        let bad = c.result.outcome.diff.filter(\.label.isUnexplained).filter { d in
+            let r = judged(d.job)
+            if r.sparkLate[d.window] != nil || r.flinkLate[d.window] != nil { return false }
+            if d.flink == nil, let f = r.flink, !f.isClosed(d.window) { return false }
+            if d.spark == nil, let s = r.spark, !s.isClosed(d.window) { return false }
+            return true
+        }
         guard !bad.isEmpty else { return nil }
         return bad.prefix(3).map { d in
             "job \(d.job) window \(d.window): spark \(d.spark.map { $0.map { "\($0.0)=\($0.1)" }.joined(separator: " ") } ?? "—") vs flink \(d.flink.map { $0.map { "\($0.0)=\($0.1)" }.joined(separator: " ") } ?? "—")"
@@ -311,7 +333,9 @@ extension Invariant {
     public static func compareWindowResults(_ a: SimulationResult, _ b: SimulationResult) throws -> String? {
         for engine in EngineName.allCases {
             for job in WindowResults.jobs(a, engine) {
-                guard let ra = WindowResults(a, engine: engine, job: job), let rb = WindowResults(b, engine: engine, job: job) else { continue }
+                guard var ra = WindowResults(a, engine: engine, job: job), var rb = WindowResults(b, engine: engine, job: job) else { continue }
+                ra.lateWindows.formUnion(ra.possiblyLate().keys)
+                rb.lateWindows.formUnion(rb.possiblyLate().keys)
                 let columns = ra.orderInsensitiveColumns
                 for (k, rowA) in ra.final.sorted(by: { $0.key < $1.key }) {
                     guard let rowB = rb.final[k], ra.isClosed(k), rb.isClosed(k), !ra.lateWindows.contains(k), !rb.lateWindows.contains(k) else { continue }
@@ -330,6 +354,34 @@ extension Invariant {
 }
 
 // MARK: - helpers
+
+/// When a Flink job's last restore left a partition with no record at or after its restored offset: that split's
+/// watermark stays at MIN (watermarks are not checkpointed — docs/semantics/flink.md), so the window operators'
+/// watermark (a min over splits, without idleness) never passes the windows the crash-free run fired.
+func flinkSilentPartitionNote(_ r: SimulationResult, job: String) -> String? {
+    guard let j = r.world.flinkJobs.first(where: { $0.job.name == job }), j.options.idleness == nil else { return nil }
+    var completed: [Int64: [TopicPartition: Int64]] = [:]
+    var restored: (id: Int64?, at: ProcessingTime)?
+    for e in j.events {
+        switch e {
+        case .checkpoint(let id, .completed, _, let offsets, _): completed[id] = offsets
+        case .restart(_, let at, let id): restored = (id, at)
+        default: break
+        }
+    }
+    guard let restored else { return nil }
+    let topic = j.job.query.source.topic
+    let partitions = r.scenario.document.topics.first { $0.name == topic }?.partitions ?? r.scenario.document.broker.numPartitions
+    let offsets = restored.id.flatMap { completed[$0] } ?? [:]
+    var next: [Int32: Int64] = [:]
+    for a in r.world.appended where a.topicPartition.topic == topic { next[a.topicPartition.partition, default: 0] += 1 }
+    let silent = (0..<Int32(partitions)).filter { p in
+        let from = offsets[TopicPartition(topic, p)] ?? 0
+        return (next[p] ?? 0) <= from
+    }
+    guard !silent.isEmpty else { return nil }
+    return "note: after the restore at \(restored.at) (checkpoint \(restored.id.map(String.init) ?? "none")), partition(s) \(silent.map(String.init).joined(separator: ", ")) had no record to read, so their splits' watermarks stayed at MIN (watermarks are not checkpointed; docs/semantics/flink.md) and the windows the crash-free run fired stay open. Give every partition records after the restore (a data tail)."
+}
 
 /// `spark extra`, `flink missing`, … — which engines' sinks had extra or missing rows (see `Invariant.failureKind`).
 @Sendable func deliveryFailureKind(_ message: String) -> String {
@@ -362,7 +414,12 @@ public struct ReferenceSummary: Sendable {
     }
 }
 
-func sawLateData(_ r: SimulationResult, _ engine: EngineName) -> Bool { r.outcome.late.contains { $0.engine == engine } }
+/// Whether `engine` judged some record late in this run, or may have (a record whose window the data alone could have
+/// closed before it arrived: `WindowResults.possiblyLate`; Flink skips such a window silently when the record has
+/// other windows still open).
+func sawLateData(_ r: SimulationResult, _ engine: EngineName) -> Bool {
+    r.outcome.late.contains { $0.engine == engine } || WindowResults.mayHaveLateWindows(r, engine)
+}
 
 func failed(_ r: SimulationResult, _ engine: EngineName) -> Bool { (r.outcome.metric("\(engine.rawValue).failed") ?? 0) > 0 }
 

@@ -40,15 +40,18 @@ public struct Shrinker {
         while progress && attempts < budget {
             progress = false
             // Faults, one at a time.
-            var i = 0
-            while i < (best.tree["faults"]?.items?.count ?? 0) {
-                let index = i
-                if attempt({ t in
-                    var f = t["faults"]!.items!
-                    f.remove(at: index)
-                    t["faults"] = f.isEmpty ? nil : .list(f)
-                }) { progress = true } else { i += 1 }
+            func dropFaults() {
+                var i = 0
+                while i < (best.tree["faults"]?.items?.count ?? 0) {
+                    let index = i
+                    if attempt({ t in
+                        var f = t["faults"]!.items!
+                        f.remove(at: index)
+                        t["faults"] = f.isEmpty ? nil : .list(f)
+                    }) { progress = true } else { i += 1 }
+                }
             }
+            dropFaults()
             // Records: delta debugging over the flat list (chunks of n/2, n/4, … 1).
             var chunk = max(1, recordCount(best.tree) / 2)
             while chunk >= 1 && attempts < budget {
@@ -60,6 +63,8 @@ public struct Shrinker {
                 if chunk == 1 { break }
                 chunk /= 2
             }
+            // With fewer records, a fault may have become unnecessary.
+            if (best.tree["faults"]?.items?.count ?? 0) > 1 { dropFaults() }
             if let last = lastArrival(best.tree) {
                 let d = (last / 1000 + 1) * 1000
                 if attempt({ t in t["duration"] = .plain("\(d / 1000) seconds") }) { progress = true }

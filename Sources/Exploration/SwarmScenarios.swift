@@ -143,21 +143,23 @@ public struct SwarmScenarios: Sendable {
         var n = 0
         func record(late allowLate: Bool) {
             t += 100 + Int64(rng.nextInt(below: 1400))
-            let s = Int(rng.nextInt(below: UInt64(symbols.count)))
+            let s = allowLate ? Int(rng.nextInt(below: UInt64(symbols.count))) : n % symbols.count
             prices[s] += Double(Int(rng.nextInt(below: 9)) - 4)
             var event = max(0, t - Int64(rng.nextInt(below: UInt64(delayMs))))
             if f.edges && rng.nextDouble() < 0.5 {
-                // The last millisecond of a window, exactly `delay` behind the newest event: the boundary a watermark
-                // formula off by one gets wrong.
+                // On a boundary: exactly `delay` behind the newest event (the record a watermark formula off by one
+                // judges late), or the last millisecond of the newest window that is not behind it (never ahead of
+                // the record's arrival).
                 let lo = max(0, maxEvent - delayMs)
-                event = (lo / windowMs + 1) * windowMs - 1
+                let lastMs = (t / windowMs) * windowMs - 1
+                event = rng.nextDouble() < 0.5 || lastMs < lo ? lo : lastMs
             }
             if allowLate && f.late && rng.nextDouble() < 0.2 { event = max(0, maxEvent - delayMs - 1 - Int64(rng.nextInt(below: 15_000))) }
             maxEvent = max(maxEvent, event)
             var r: [YAMLEntry] = [YAMLEntry("at", .plain("+\(t)ms")), YAMLEntry("key", .plain(symbols[s]))]
             if f.partitions > 1 && f.spread {
                 // Round robin with an occasional jump, so every partition gets records.
-                let p = rng.nextDouble() < 0.2 ? Int(rng.nextInt(below: UInt64(f.partitions))) : n % f.partitions
+                let p = allowLate && rng.nextDouble() < 0.2 ? Int(rng.nextInt(below: UInt64(f.partitions))) : n % f.partitions
                 r.append(YAMLEntry("partition", .plain(String(p))))
             }
             if allowLate && f.malformed && rng.nextDouble() < 0.1 {
@@ -170,8 +172,10 @@ public struct SwarmScenarios: Sendable {
             n += 1
         }
         for _ in 0..<f.records { record(late: true) }
-        // Faults land in the first half of the records; then records keep arriving (the data tail) until every
-        // crashed engine has restarted and seen new data.
+        // Faults land in the first half of the records; then records keep arriving (the data tail, round robin over
+        // partitions and symbols) until every crashed engine has restarted and seen new data — for Flink, on every
+        // partition: a restored split's watermark is MIN until it reads a record (docs/semantics/flink.md), so a
+        // partition silent since the restored checkpoint would hold every window open.
         let span = max(t, 2000)
         var faults: [YAMLTree] = []
         var needDataUntil: Int64 = 0
@@ -192,7 +196,8 @@ public struct SwarmScenarios: Sendable {
                 at = max(at + 4000, max(1000, span / 4 + Int64(rng.nextInt(below: UInt64(max(1, span / 4))))))
                 faults.append(.map([YAMLEntry("at", .plain("+\(at)ms")), YAMLEntry("crash", .plain("flink"))]))
             }
-            needDataUntil = max(needDataUntil, at + 4000)
+            // Detected after the 2 s heartbeat timeout, restarted after the backoff (≤ ~2 s), then every partition.
+            needDataUntil = max(needDataUntil, at + 5000 + 1500 * Int64(f.partitions))
         }
         while t < needDataUntil { record(late: false) }
         let duration = t + 1000

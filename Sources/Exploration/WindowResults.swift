@@ -99,42 +99,114 @@ struct WindowResults {
         return job.query.source.startingOffsets == .earliest
     }
 
-    /// Records per (window, key) according to the log and the engine's decoding, minus those the engine recorded as
-    /// dropped or sent to the side output for that window.
-    func expectedCounts() -> [WindowKey: Int] {
-        guard let spec = job.query.aggregation?.window, let assigner = WindowAssigner(spec) else { return [:] }
-        var counts: [WindowKey: Int] = [:]
+    /// The job's input records as the engine decodes them, in append order: partition, event time (µs) and key.
+    func decodedRecords() -> [(partition: Int32, eventUs: Int64, key: String)] {
         let topic = job.query.source.topic
+        var out: [(partition: Int32, eventUs: Int64, key: String)] = []
         switch engine {
         case .spark:
-            guard let plan = try? CompiledQuery(job.query), let ti = plan.timeIndex else { return [:] }
+            guard let plan = try? CompiledQuery(job.query), let ti = plan.timeIndex else { return [] }
             for a in result.world.appended where a.topicPartition.topic == topic {
                 var row = plan.makeRowBuffer()
                 var stats = DecodeStats()
                 guard plan.decode(SourceRecord(a.topicPartition, a.record), into: &row, context: EvaluationContext(currentTimestampMicros: a.appendTime.millisecondsSinceEpoch &* 1000), stats: &stats),
                       case .timestamp(let us) = row[ti] else { continue }
-                let key = plan.keyValues(row).map(\.description).joined(separator: ",")
-                for w in assigner.windows(us) { counts[WindowKey.make(start: w.start, end: w.end, key: key), default: 0] += 1 }
+                out.append((a.topicPartition.partition, us, plan.keyValues(row).map(\.description).joined(separator: ",")))
             }
+        case .flink:
+            guard let j = result.world.flinkJobs.first(where: { $0.job.name == job.name }), let plan = j.flinkJob.queryPlan else { return [] }
+            let keys = plan.compiled.keyIndices
+            for a in result.world.appended where a.topicPartition.topic == topic {
+                guard case .row(let row, let ts?) = plan.process(a.topicPartition, a.record, now: a.appendTime) else { continue }
+                out.append((a.topicPartition.partition, ts.millisecondsSinceEpoch &* 1000, keys.map { row[$0].description }.joined(separator: ",")))
+            }
+        }
+        return out
+    }
+
+    /// How many of each window's records the engine may have judged late for that window — an upper bound from the
+    /// data alone, the same in every run of the same records whatever the timing:
+    /// - Spark: window end ≤ (max event time appended before the record) − delay. A batch's watermark comes from
+    ///   earlier batches, which hold only records appended earlier.
+    /// - Flink (DataStream, no idleness): window end + allowed lateness ≤ (max event time of the earlier records of
+    ///   the record's own partition) − B. The window operator's watermark is a min over channels and splits, so at
+    ///   most the record's own split's, which only its earlier records formed — whatever order the partitions are
+    ///   read in, and after a restore too. With idleness or the SQL API: the max over all earlier records.
+    /// Flink skips a late window of a record silently unless *every* window of the record is late
+    /// (`WindowOperator.processElement`), so with sliding windows such a record has no recorded fate for that window.
+    func possiblyLate() -> [WindowKey: Int] {
+        guard let spec = job.query.aggregation?.window, let assigner = WindowAssigner(spec), let delay = delayMs else { return [:] }
+        var late: [WindowKey: Int] = [:]
+        var globalMax: Int64?
+        var partitionMax: [Int32: Int64] = [:]
+        let perPartition = engine == .flink && flinkPerPartition
+        let lateness = engine == .flink ? allowedLatenessMs : 0
+        for r in decodedRecords() {
+            let bound = (perPartition ? partitionMax[r.partition] : globalMax).map { $0 &- delay }
+            if let bound {
+                for w in assigner.windows(r.eventUs) where floorDiv(w.end, 1000) &+ lateness <= bound {
+                    late[WindowKey.make(start: w.start, end: w.end, key: r.key), default: 0] += 1
+                }
+            }
+            let ms = floorDiv(r.eventUs, 1000)
+            globalMax = max(globalMax ?? ms, ms)
+            partitionMax[r.partition] = max(partitionMax[r.partition] ?? ms, ms)
+        }
+        return late
+    }
+
+    /// The watermark delay the engine uses (Spark: the query's; Flink: B).
+    var delayMs: Int64? {
+        switch engine {
+        case .spark: return job.query.watermark?.delayMs
+        case .flink: return result.world.flinkJobs.first { $0.job.name == job.name }?.flinkJob.queryPlan?.watermarkDelayMs
+        }
+    }
+    var allowedLatenessMs: Int64 { result.world.flinkJobs.first { $0.job.name == job.name }?.options.allowedLateness.milliseconds ?? 0 }
+    var flinkPerPartition: Bool {
+        guard let j = result.world.flinkJobs.first(where: { $0.job.name == job.name }) else { return false }
+        return j.options.idleness == nil && j.options.api != .sql
+    }
+
+    /// Whether some record of some windowed job of `engine` may have been judged late for one of its windows (see
+    /// `possiblyLate`): what is late can then change with timing — a restore restarts Flink's watermark at MIN, a
+    /// restarted Spark query cuts batches differently — so delivery invariants do not apply.
+    static func mayHaveLateWindows(_ r: SimulationResult, _ engine: EngineName) -> Bool {
+        jobs(r, engine).contains { name in WindowResults(r, engine: engine, job: name).map { !$0.possiblyLate().isEmpty } ?? false }
+    }
+
+    /// Records per (window, key) according to the log and the engine's decoding, minus those the engine recorded as
+    /// dropped or sent to the side output for that window (`certain`), and how many more the engine may have skipped
+    /// as late for that window without recording it (`uncertain`, Flink's silently skipped late windows): a window's
+    /// count must lie in `certain … certain + uncertain`.
+    func expectedCounts() -> (certain: [WindowKey: Int], uncertain: [WindowKey: Int]) {
+        guard let spec = job.query.aggregation?.window, let assigner = WindowAssigner(spec) else { return ([:], [:]) }
+        var counts: [WindowKey: Int] = [:]
+        var uncertain = engine == .flink ? possiblyLate() : [:]
+        for r in decodedRecords() {
+            for w in assigner.windows(r.eventUs) {
+                let k = WindowKey.make(start: w.start, end: w.end, key: r.key)
+                counts[k, default: 0] += 1
+            }
+        }
+        switch engine {
+        case .spark:
             if let j = result.world.sparkJobs.first(where: { $0.job.name == job.name }) {
                 for d in j.droppedRecords {
                     counts[WindowKey.make(start: d.window.start, end: d.window.end, key: d.keys.map(\.description).joined(separator: ",")), default: 0] -= 1
                 }
             }
         case .flink:
-            guard let j = result.world.flinkJobs.first(where: { $0.job.name == job.name }), let plan = j.flinkJob.queryPlan else { return [:] }
-            let keys = plan.compiled.keyIndices
-            for a in result.world.appended where a.topicPartition.topic == topic {
-                guard case .row(let row, let ts?) = plan.process(a.topicPartition, a.record, now: a.appendTime) else { continue }
-                let key = keys.map { row[$0].description }.joined(separator: ",")
-                for w in assigner.windows(ts.millisecondsSinceEpoch &* 1000) { counts[WindowKey.make(start: w.start, end: w.end, key: key), default: 0] += 1 }
-            }
-            for e in j.events {
-                guard case .late(let l) = e, l.fate != .lateFiring else { continue }
-                counts[WindowKey.make(start: l.windowStart * 1000, end: l.windowEnd * 1000, key: l.key.map(\.description).joined(separator: ",")), default: 0] -= 1
+            for (k, n) in uncertain { counts[k, default: 0] -= n }
+            if let j = result.world.flinkJobs.first(where: { $0.job.name == job.name }) {
+                for e in j.events {
+                    guard case .late(let l) = e, l.fate != .lateFiring else { continue }
+                    let k = WindowKey.make(start: l.windowStart * 1000, end: l.windowEnd * 1000, key: l.key.map(\.description).joined(separator: ","))
+                    if let u = uncertain[k], u > 0 { uncertain[k] = u - 1 } else { counts[k, default: 0] -= 1 }
+                }
             }
         }
-        return counts
+        return (counts, uncertain)
     }
 }
 

@@ -15,6 +15,7 @@ public func assertProperty(_ source: ScenarioSource, seeds: some Sequence<UInt64
     var explorer = Explorer(source: source, invariants: invariants, settings: settings)
     explorer.threads = threads
     explorer.shrinkBudget = shrinkBudget
+    explorer.stopAtFirstFailure = true
     if let testFilter {
         explorer.replayCommand = { seed, _ in "STREAMSIM_SEED=\(seed) swift test --filter \(testFilter)" }
     }

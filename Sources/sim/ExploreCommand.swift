@@ -14,16 +14,24 @@ struct ExploreCommand: ParsableCommand {
             windows, Flink parallelism, checkpointing, crashes). A failure is shrunk to a minimal YAML scenario that \
             still fails, printed with the command that replays it; the exit code is then 1.
 
-            --crash-points SCENARIO crashes each engine after every scheduler step of one run of a small scenario \
-            (including between a Spark batch's offsets and commit writes and between a Flink barrier and its \
-            checkpoint's completion), lets it recover, and checks exactly-once against the crash-free run.
+            --swarm crash-heavy makes every generated seed checkpoint and crash each engine (with records after \
+            every restart) and use sinks that claim exactly-once: the profile that finds recovery and sink bugs.
+
+            --crash-points SCENARIO crashes each engine after every distinct scheduler step in the first part of one \
+            run of a small scenario (including between a Spark batch's offsets and commit writes and between a Flink \
+            barrier and its checkpoint's completion), lets it recover, and checks exactly-once against the crash-free \
+            run; the report counts the crash points by where they landed. Crashes stop at --crash-until (default: \
+            the last scripted record minus Spark's restart delay, a trigger and 1 s), because a restarted Spark \
+            query runs no no-data batch before new data arrives (docs/semantics/spark.md F2): the records after the \
+            last crash point let every restarted query emit what the crash-free run emits.
 
             Invariants: \(Invariant.all.map(\.name).joined(separator: ", ")). See docs/property-testing.md.
 
             Examples:
               sim explore --seeds 1...200
               sim explore scenarios/crash-recovery.yaml --seeds 1...500 --invariants determinism,exactly-once
-              sim explore --crash-points scenarios/crash-recovery.yaml
+              sim explore --swarm crash-heavy --seeds 1...300 --invariants exactly-once,at-least-once
+              sim explore --crash-points FILE --every-step
             """
     )
 
@@ -36,6 +44,12 @@ struct ExploreCommand: ParsableCommand {
     @Flag(help: "Crash each engine at every scheduler step of SCENARIO (seed: the first of --seeds) and check exactly-once.") var crashPoints = false
     @Option(help: "Write the first failure's shrunk scenario to this file.") var writeRepro: String?
     @Flag(help: "Do not shrink failures.") var noShrink = false
+    @Flag(help: "Keep exploring after a failure (default: stop starting new seeds at the first one).") var keepGoing = false
+    @Option(help: "Swarm profile without SCENARIO: \(SwarmScenarios.Profile.allCases.map(\.rawValue).joined(separator: ", ")).") var swarm = "mixed"
+    @Option(help: "Engines of swarm-generated jobs (spark, flink; comma-separated).") var engines = "spark,flink"
+    @Option(help: "Most shrinking runs per failure.") var shrinkBudget = 300
+    @Option(help: "--crash-points: crash only up to this long after the start (e.g. '8 seconds').") var crashUntil: String?
+    @Flag(help: "--crash-points: try every scheduler step, not only the distinct crash points.") var everyStep = false
 
     func run() throws {
         let seedList = try parseSeeds(seeds)
@@ -58,11 +72,23 @@ struct ExploreCommand: ParsableCommand {
             }
         } else {
             if crashPoints { throw ValidationError("--crash-points needs a SCENARIO") }
-            source = .swarm(SwarmScenarios())
+            guard let profile = SwarmScenarios.Profile(rawValue: swarm) else {
+                throw ValidationError("--swarm: \(swarm)? known: \(SwarmScenarios.Profile.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            var generator = SwarmScenarios(profile: profile)
+            generator.engines = try engines.split(separator: ",").map { name in
+                guard let e = EngineName(rawValue: String(name)) else { throw ValidationError("--engines: \(name)? known: spark, flink") }
+                return e
+            }
+            source = .swarm(generator)
         }
         if crashPoints, case .fixed(let s) = source {
             var explorer = CrashPointExplorer(scenario: s, seed: seedList.first ?? 1)
             explorer.threads = threads
+            explorer.everyStep = everyStep
+            if let crashUntil {
+                do { explorer.crashUntil = try SimDuration.parse(crashUntil) } catch { throw ValidationError("--crash-until: \(error)") }
+            }
             if invariants != nil { explorer.invariants = chosen }
             let report = try explorer.run()
             print(report, terminator: "")
@@ -74,7 +100,9 @@ struct ExploreCommand: ParsableCommand {
         explorer.threads = threads
         explorer.timeLimit = timeLimit
         explorer.shrink = !noShrink
-        print("exploring \(scenario ?? "swarm-generated scenarios") for \(seedList.count) seed(s) on \(threads) thread(s); invariants: \(chosen.map(\.name).joined(separator: ", "))")
+        explorer.shrinkBudget = shrinkBudget
+        explorer.stopAtFirstFailure = !keepGoing
+        print("exploring \(scenario ?? "\(swarm) swarm-generated scenarios") for \(seedList.count) seed(s) on \(threads) thread(s); invariants: \(chosen.map(\.name).joined(separator: ", "))")
         let report = explorer.run(seeds: seedList)
         for f in report.failures { print("\n✘ \(f)") }
         if let path = writeRepro, let f = report.failures.first {
@@ -83,7 +111,8 @@ struct ExploreCommand: ParsableCommand {
         }
         let last = report.seedsRun.max().map { " (through seed \($0))" } ?? ""
         print("\n\(report.seedsRun.count) seed(s)\(last) in \(rounded(report.seconds)) s = \(rounded(report.seedsPerSecond)) seeds/s; \(report.failures.count) failed"
-              + (report.stoppedByTimeLimit ? "; stopped at the time limit" : ""))
+              + (report.stoppedByTimeLimit ? "; stopped at the time limit" : "")
+              + (report.failures.isEmpty || keepGoing ? "" : "; stopped starting seeds at the first failure (--keep-going explores on)"))
         if !report.failures.isEmpty { throw ExitCode(1) }
     }
 

@@ -78,4 +78,18 @@ final class ExplorationTests: XCTestCase {
         let result = Shrinker { s in s.yaml.contains("price: \(marker)") ? "has \(marker)" : nil }.shrink(scenario, message: "has \(marker)")
         XCTAssertLessThanOrEqual(result.scenario.yaml.components(separatedBy: "price: ").count - 1, 2, result.scenario.yaml)
     }
+
+    /// The failure's ready XCTest case embeds the shrunk YAML as a multi-line literal that gives back the YAML.
+    func testXCTestCaseEmbedsTheShrunkYAML() throws {
+        let yaml = try SwarmScenarios().scenario(seed: 5).yaml
+        let f = PropertyCheckFailure(invariant: "exactly-once", seed: 5, message: "m", originalYAML: yaml, shrunkYAML: yaml, shrunkMessage: "m",
+                                     shrinkAttempts: 0, originalRecords: 0, shrunkRecords: 0, replay: "r")
+        let lines = f.xctestCase.split(separator: "\n", omittingEmptySubsequences: false)
+        let open = try XCTUnwrap(lines.firstIndex { $0.hasSuffix("(yaml: \"\"\"") })
+        let close = try XCTUnwrap(lines.firstIndex { $0.drop { $0 == " " } == "\"\"\")" })
+        let indent = lines[close].prefix { $0 == " " }.count
+        let body = lines[(open + 1)..<close].map { $0.isEmpty ? "" : String($0.dropFirst(indent)) }.joined(separator: "\n")
+        XCTAssertEqual(body, yaml)
+        XCTAssertTrue(f.xctestCase.contains(".named(\"exactly-once\")!"))
+    }
 }
