@@ -27,7 +27,10 @@ let package = Package(
         .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),  // reading the gzip captures in ../shared/captures
 
+        // SHA-256 block compression with the x86 SHA extensions (SimCore's trace digest; portable Swift fallback).
+        .target(name: "CSHA256"),
         .target(name: "SimCore", dependencies: [
+            "CSHA256",
             .product(name: "HeapModule", package: collections),
             .product(name: "OrderedCollections", package: collections),
         ]),
@@ -90,7 +93,7 @@ let package = Package(
 )
 
 // Same strictness everywhere; system libraries take no settings.
-for target in package.targets where target.type != .system {
+for target in package.targets where target.type != .system && target.name != "CSHA256" {
     target.swiftSettings = (target.swiftSettings ?? []) + [
         .enableUpcomingFeature("ExistentialAny"),
         .enableUpcomingFeature("MemberImportVisibility"),

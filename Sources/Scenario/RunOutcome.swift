@@ -107,7 +107,7 @@ extension ScenarioRun {
         var metrics: [(String, Double)] = []
         var lines: [EngineName: [(String, String)]] = [:]
         var late: [LateRecordLine] = []
-        metrics.append(("log.records", Double(appended.count)))
+        metrics.append(("log.records", Double(appendedCount)))
         metrics.append(("log.lost_to_retention", Double(retentionLosses.reduce(Int64(0)) { $0 + $1.count })))
         metrics.append(("log.duplicates", Double(logDuplicates())))
         metrics.append(("producer.retries", Double(producers.reduce(0) { $0 + $1.producer.counters.retried })))

@@ -21,6 +21,11 @@ public struct RunOptions: Sendable {
     public var recordPath: String?
     /// Test-only seams (SimTesting): replacement sinks, engine option tweaks, no real files. Empty by default.
     public var testing = ScenarioTestingHooks()
+    /// Keep every record that entered the log in `ScenarioRun.appended` (on by default: reports, `log_records`,
+    /// the duplicate count and the stepper read it). Turn off for very long runs, where it would hold every record;
+    /// `ScenarioRun.appendedCount` still counts them, but `log_records`, `log.duplicates` and the late-record
+    /// narration then have nothing to work from.
+    public var keepAppendedRecords = true
 
     public init(seed: UInt64? = nil, traceDetail: Trace.Detail = .full, keepTrace: Bool = false, databasePath: String? = nil) {
         self.seed = seed
@@ -54,8 +59,10 @@ public final class ScenarioRun {
     var generators: [FeedGenerator] = []
     public private(set) var sparkJobs: [SparkJobRuntime] = []
     public private(set) var flinkJobs: [FlinkJobRuntime] = []
-    /// Every record that entered the log, in append order.
+    /// Every record that entered the log, in append order (empty when `RunOptions.keepAppendedRecords` is off).
     public private(set) var appended: [(topicPartition: TopicPartition, record: Record, appendTime: ProcessingTime)] = []
+    /// How many records entered the log (whether or not `appended` keeps them).
+    public private(set) var appendedCount = 0
     /// Faults as they happened.
     public private(set) var faultLog: [(at: ProcessingTime, kind: String, detail: String)] = []
     /// Each job's tracked view of the broker (how far it has read), in job order.
@@ -111,8 +118,13 @@ public final class ScenarioRun {
         environment.trace.observe { [unowned self] event in
             if event.kind == .retention { self.noteRetention(event) }
         }
-        broker.onAppend { [unowned self] tp, records, time in
-            for r in records { self.appended.append((tp, r, time)) }
+        if options.keepAppendedRecords {
+            broker.onAppend { [unowned self] tp, records, time in
+                self.appendedCount += records.count
+                for r in records { self.appended.append((tp, r, time)) }
+            }
+        } else {
+            broker.onAppend { [unowned self] _, records, _ in self.appendedCount += records.count }
         }
         try buildFeeds()
         for job in document.jobs {

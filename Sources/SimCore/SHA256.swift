@@ -1,10 +1,20 @@
+import CSHA256
+
 /// SHA-256 (FIPS 180-4), streaming. Hand-written so that the trace digest costs no dependency (swift-crypto adds
-/// ~47 s to a clean build here); tested against the NIST example vectors in `SHA256Tests`.
+/// ~47 s to a clean build here); tested against the NIST example vectors in `SHA256Tests`. On x86 CPUs with the SHA
+/// extensions the compression function runs on them (`CSHA256`, checked at run time); elsewhere the portable Swift
+/// version runs. Both give the same bits; the tests compare them.
 public struct SHA256: Sendable {
     private var h: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
         (0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19)
-    private var buffer = [UInt8]()
+    /// The pending partial block (`bufferCount` bytes of it are valid), stored inline: no heap buffer.
+    private var buffer: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+    private var bufferCount = 0
     private var totalBytes: UInt64 = 0
+
+    /// Whether the x86 SHA extensions are used for the compression function (same results; the portable Swift
+    /// version below is the fallback and what the tests compare against).
+    static let usesSHAExtensions: Bool = csha256_has_shani() != 0
 
     private static let k: [UInt32] = [
         0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,
@@ -17,16 +27,25 @@ public struct SHA256: Sendable {
         0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2,
     ]
 
-    public init() { buffer.reserveCapacity(64) }
+    public init() {}
 
     public mutating func update<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
+        if let done: Void = bytes.withContiguousStorageIfAvailable({ update($0) }) { return done }
+        // Non-contiguous sequences: through a small stack chunk.
+        var chunk: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+        var n = 0
         for b in bytes {
-            totalBytes &+= 1
-            buffer.append(b)
-            if buffer.count == 64 {
-                compress(buffer)
-                buffer.removeAll(keepingCapacity: true)
+            withUnsafeMutableBytes(of: &chunk) { $0[n] = b }
+            n += 1
+            if n == 64 {
+                let c = chunk
+                withUnsafeBytes(of: c) { update(UnsafeBufferPointer(start: $0.baseAddress!.assumingMemoryBound(to: UInt8.self), count: 64)) }
+                n = 0
             }
+        }
+        if n > 0 {
+            let c = chunk
+            withUnsafeBytes(of: c) { update(UnsafeBufferPointer(start: $0.baseAddress!.assumingMemoryBound(to: UInt8.self), count: n)) }
         }
     }
 
@@ -36,18 +55,33 @@ public struct SHA256: Sendable {
     }
 
     public mutating func update(_ bytes: UnsafeBufferPointer<UInt8>) {
-        var i = 0
         let n = bytes.count
+        guard n > 0, let base = bytes.baseAddress else { return }
         totalBytes &+= UInt64(n)
-        if !buffer.isEmpty {
-            while i < n && buffer.count < 64 { buffer.append(bytes[i]); i += 1 }
-            if buffer.count == 64 { compress(buffer); buffer.removeAll(keepingCapacity: true) }
+        var i = 0
+        if bufferCount > 0 {
+            // Top up the pending block; compress it when full.
+            let take = min(64 - bufferCount, n)
+            let at = bufferCount
+            withUnsafeMutableBytes(of: &buffer) { UnsafeMutableRawPointer($0.baseAddress! + at).copyMemory(from: base, byteCount: take) }
+            bufferCount += take
+            i = take
+            if bufferCount < 64 { return }
+            let block = buffer
+            withUnsafeBytes(of: block) { compress($0.baseAddress!, blocks: 1) }
+            bufferCount = 0
         }
-        while n - i >= 64 {
-            compress(UnsafeBufferPointer(rebasing: bytes[i..<(i + 64)]))
-            i += 64
+        let whole = (n - i) / 64
+        if whole > 0 {
+            // Whole blocks straight from the caller's bytes.
+            compress(UnsafeRawPointer(base + i), blocks: whole)
+            i += whole * 64
         }
-        while i < n { buffer.append(bytes[i]); i += 1 }
+        if i < n {
+            let rest = n - i
+            withUnsafeMutableBytes(of: &buffer) { $0.baseAddress!.copyMemory(from: base + i, byteCount: rest) }
+            bufferCount = rest
+        }
     }
 
     public mutating func update(_ bytes: [UInt8]) {
@@ -59,13 +93,13 @@ public struct SHA256: Sendable {
         var copy = self
         let bitLength = copy.totalBytes &* 8
         var pad: [UInt8] = [0x80]
-        let rem = (copy.buffer.count + 1) % 64
+        let rem = (copy.bufferCount + 1) % 64
         pad += [UInt8](repeating: 0, count: rem <= 56 ? 56 - rem : 120 - rem)
         for i in (0..<8).reversed() { pad.append(UInt8(truncatingIfNeeded: bitLength >> (UInt64(i) * 8))) }
         let savedTotal = copy.totalBytes
         pad.withUnsafeBufferPointer { copy.update($0) }
         copy.totalBytes = savedTotal
-        precondition(copy.buffer.isEmpty)
+        precondition(copy.bufferCount == 0)
         let words = [copy.h.0, copy.h.1, copy.h.2, copy.h.3, copy.h.4, copy.h.5, copy.h.6, copy.h.7]
         var out = [UInt8]()
         out.reserveCapacity(32)
@@ -98,14 +132,24 @@ public struct SHA256: Sendable {
 
     @inline(__always) private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
 
-    private mutating func compress<C: RandomAccessCollection>(_ block: C) where C.Element == UInt8, C.Index == Int {
+    /// Compresses `blocks` consecutive 64-byte blocks at `p` into `h`.
+    private mutating func compress(_ p: UnsafeRawPointer, blocks: Int) {
+        if SHA256.usesSHAExtensions {
+            withUnsafeMutableBytes(of: &h) { s in
+                csha256_shani_blocks(s.baseAddress!.assumingMemoryBound(to: UInt32.self), p.assumingMemoryBound(to: UInt8.self), blocks)
+            }
+            return
+        }
+        for b in 0..<blocks { compressPortable(p + b * 64) }
+    }
+
+    /// The portable compression function (FIPS 180-4 §6.2.2) over one 64-byte block.
+    private mutating func compressPortable(_ block: UnsafeRawPointer) {
         // The message schedule lives on the stack and the round constants are read without bounds checks: this runs
         // once per 64 bytes of every digested trace line.
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
-            let base = block.startIndex
             for i in 0..<16 {
-                let j = base + i * 4
-                w[i] = UInt32(block[j]) << 24 | UInt32(block[j + 1]) << 16 | UInt32(block[j + 2]) << 8 | UInt32(block[j + 3])
+                w[i] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))
             }
             for i in 16..<64 {
                 let s0 = SHA256.rotr(w[i - 15], 7) ^ SHA256.rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
@@ -127,4 +171,13 @@ public struct SHA256: Sendable {
             h = (h.0 &+ a, h.1 &+ b, h.2 &+ c, h.3 &+ d, h.4 &+ e, h.5 &+ f, h.6 &+ g, h.7 &+ hh)
         }
     }
+
+    /// Test hook: the portable compression function over whole blocks, whatever the CPU.
+    mutating func compressPortableForTesting(_ bytes: [UInt8]) {
+        precondition(bytes.count % 64 == 0)
+        bytes.withUnsafeBytes { r in for b in 0..<(bytes.count / 64) { compressPortable(r.baseAddress! + b * 64) } }
+    }
+
+    /// Test hook: the state words.
+    var stateForTesting: [UInt32] { [h.0, h.1, h.2, h.3, h.4, h.5, h.6, h.7] }
 }

@@ -33,6 +33,16 @@ public struct TopicState: Sendable {
     public let topicId: String
     public internal(set) var config: TopicConfig
     public internal(set) var partitions: [PartitionLog]
+    /// `partitions[i].topicPartition.description`, made once (trace events name the partition on every fetch).
+    let partitionNames: [String]
+
+    init(name: String, topicId: String, config: TopicConfig, partitions: [PartitionLog]) {
+        self.name = name
+        self.topicId = topicId
+        self.config = config
+        self.partitions = partitions
+        self.partitionNames = partitions.map { $0.topicPartition.description }
+    }
 }
 
 /// The listing offset kinds of ListOffsets (`ListOffsetsRequest`: EARLIEST −2, LATEST −1, or a timestamp).
@@ -113,21 +123,64 @@ public final class Broker {
     /// SHA-256 over the content of every partition (topic order, then partition, then offset: offset, timestamp,
     /// key, value, headers): equal digests mean equal logs.
     public func contentDigest() -> String {
+        // Same bytes as `"\(tp) \(offset) \(timestamp) " + hex(key) + " " + hex(value) + headers + "\n"` per record,
+        // written into one reused buffer (hashed every 64 KiB) instead of a String per record and per hex field.
         var h = SHA256()
+        var out: [UInt8] = []
+        out.reserveCapacity(1 << 17)
         for t in topics.values {
             for p in t.partitions {
                 guard let fetched = try? p.fetch(offset: p.logStartOffset, maxBytes: .max, maxRecords: .max) else { continue }
-                for r in fetched.records {
-                    h.update("\(p.topicPartition) \(r.offset) \(r.timestamp.millisecondsSinceEpoch) ")
-                    h.update(r.key.map { Broker.hex($0) } ?? "null")
-                    h.update(" ")
-                    h.update(r.value.map { Broker.hex($0) } ?? "null")
-                    for hd in r.headers { h.update(" " + hd.key + "=" + (hd.value.map { Broker.hex($0) } ?? "null")) }
-                    h.update("\n")
+                let prefix = Array(p.topicPartition.description.utf8)
+                for b in fetched.batches {
+                    for r in b.records where r.offset >= fetched.fetchOffset {
+                        out.append(contentsOf: prefix); out.append(0x20)
+                        Broker.appendDecimal(r.offset, into: &out); out.append(0x20)
+                        Broker.appendDecimal(r.timestamp.millisecondsSinceEpoch, into: &out); out.append(0x20)
+                        Broker.appendHexOrNull(r.key, into: &out)
+                        out.append(0x20)
+                        Broker.appendHexOrNull(r.value, into: &out)
+                        for hd in r.headers {
+                            out.append(0x20); out.append(contentsOf: hd.key.utf8); out.append(0x3D)
+                            Broker.appendHexOrNull(hd.value, into: &out)
+                        }
+                        out.append(0x0A)
+                        if out.count >= 1 << 16 { h.update(out); out.removeAll(keepingCapacity: true) }
+                    }
                 }
             }
         }
+        h.update(out)
         return h.hexDigest()
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Lower-case hex of `bytes`, or `null`, appended to `out` (the bytes of `hex(bytes) ?? "null"`).
+    private static func appendHexOrNull(_ bytes: [UInt8]?, into out: inout [UInt8]) {
+        guard let bytes else { out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C]); return }
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: bytes.count * 2))
+        out.withUnsafeMutableBufferPointer { o in
+            hexDigits.withUnsafeBufferPointer { d in
+                bytes.withUnsafeBufferPointer { src in
+                    var j = start
+                    for b in src { o[j] = d[Int(b >> 4)]; o[j + 1] = d[Int(b & 0xf)]; j += 2 }
+                }
+            }
+        }
+    }
+
+    /// The bytes of `String(v)`.
+    private static func appendDecimal(_ v: Int64, into out: inout [UInt8]) {
+        if v < 0 { out.append(0x2D) }
+        var m = v.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes ≥ 20 digits
+        var n = 0
+        withUnsafeMutableBytes(of: &digits) { buf in
+            repeat { buf[n] = UInt8(48 + m % 10); m /= 10; n += 1 } while m > 0
+            while n > 0 { n -= 1; out.append(buf[n]) }
+        }
     }
 
     static func hex(_ bytes: [UInt8]) -> String { SHA256.hex(bytes) }
@@ -227,11 +280,23 @@ public final class Broker {
     /// Fetch for a consumer; see `PartitionLog.fetch` for the rules. Records a `fetch` event.
     public func fetch(_ tp: TopicPartition, offset: Int64, maxRecords: Int = .max, maxBytes: Int = 1_048_576) throws -> FetchResult {
         if faults.isUnavailable(at: now) { throw LogError.networkException("broker \(config.brokerId) is unavailable (simulated outage)") }
-        guard let log = partition(tp) else { throw LogError.unknownTopicOrPartition(tp) }
-        let result = try log.fetch(offset: offset, maxBytes: maxBytes, maxRecords: maxRecords)
+        guard let ti = topics.index(forKey: tp.topic), tp.partition >= 0, Int(tp.partition) < topics.values[ti].partitions.count else {
+            throw LogError.unknownTopicOrPartition(tp)
+        }
+        let p = Int(tp.partition)
+        let hw = topics.values[ti].partitions[p].highWatermark
+        let start = topics.values[ti].partitions[p].logStartOffset
+        let result: FetchResult
+        if offset == hw && offset >= start {
+            // Caught up (the usual idle poll): the answer `PartitionLog.fetch` gives — no batches — without copying
+            // the partition.
+            result = FetchResult(topicPartition: tp, fetchOffset: offset, batches: [], highWatermark: hw, logStartOffset: start)
+        } else {
+            result = try topics.values[ti].partitions[p].fetch(offset: offset, maxBytes: maxBytes, maxRecords: maxRecords)
+        }
         if trace.wants(.fetch) {
             environment.record(.fetch, component, [
-                ("tp", .string(tp.description)), ("offset", .int(offset)), ("batches", .int(result.batches.count)),
+                ("tp", .string(topics.values[ti].partitionNames[p])), ("offset", .int(offset)), ("batches", .int(result.batches.count)),
                 ("hw", .int(result.highWatermark)), ("start", .int(result.logStartOffset)),
             ])
         }

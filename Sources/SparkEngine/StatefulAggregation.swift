@@ -65,6 +65,9 @@ public struct AggregationOperator {
     public let mode: OutputMode
     /// The state store contents (key → aggregation buffers).
     public private(set) var state: OrderedDictionary<GroupKey, [AggregateBuffer]> = [:]
+    /// A lower bound on the window ends in `state` (`.max` when none): `evict` skips its scan of the whole state
+    /// when nothing can be due. Lowered on every insertion, recomputed by each scan.
+    private var minWindowEndBound: Int64 = .max
     /// Whether dropped records are identified (costs a little per late row only).
     public var trackDroppedRecords = true
 
@@ -88,10 +91,14 @@ public struct AggregationOperator {
             let removed = Set(delta.removals)
             state.removeAll { removed.contains($0.key) }
         }
-        for u in delta.upserts { state[u.key] = u.buffers }
+        for u in delta.upserts { state[u.key] = u.buffers; noteWindowEnd(u.key) }
     }
 
-    public mutating func resetState() { state = [:] }
+    public mutating func resetState() { state = [:]; minWindowEndBound = .max }
+
+    @inline(__always) private mutating func noteWindowEnd(_ key: GroupKey) {
+        if let e = key.window?.end, e < minWindowEndBound { minWindowEndBound = e }
+    }
 
     // Per-batch accumulation (partial aggregation per input partition, then merged across partitions).
     var batchPartial = OrderedDictionary<GroupKey, [AggregateBuffer]>()
@@ -197,6 +204,7 @@ public struct AggregationOperator {
             if let stored = state[key] { for a in 0..<aggs.count { aggs[a].merge(&merged[a], stored[a]) } }
             for a in 0..<aggs.count { aggs[a].merge(&merged[a], buffers[a]) }
             state[key] = merged
+            noteWindowEnd(key)
             result.delta.upserts.append((key, merged))
             result.metrics.numRowsUpdated += 1
             touched.append(key)
@@ -222,7 +230,13 @@ public struct AggregationOperator {
     mutating func evict(_ wmMs: Int64, into result: inout OperatorBatchResult) -> [(GroupKey, [AggregateBuffer])] {
         let us = wmMs &* 1000
         var evicted: [(GroupKey, [AggregateBuffer])] = []
-        for (k, v) in state where (k.window?.end ?? .max) <= us { evicted.append((k, v)) }
+        if minWindowEndBound > us { return evicted }  // nothing in state ends at or before the watermark
+        var remainingMin = Int64.max
+        for (k, v) in state {
+            let e = k.window?.end ?? .max
+            if e <= us { evicted.append((k, v)) } else if e < remainingMin { remainingMin = e }
+        }
+        minWindowEndBound = remainingMin
         if !evicted.isEmpty {
             state.removeAll { ($0.key.window?.end ?? .max) <= us }
             result.delta.removals.append(contentsOf: evicted.map(\.0))
@@ -285,6 +299,7 @@ public struct AggregationOperator {
             for (w, b) in merged {
                 let k = GroupKey(window: w, keys: keys)
                 state[k] = b
+                noteWindowEnd(k)
                 result.delta.upserts.append((k, b))
             }
             result.metrics.numRowsUpdated += Int64(merged.count)

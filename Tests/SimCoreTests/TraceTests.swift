@@ -84,3 +84,28 @@ final class TraceTests: XCTestCase {
         XCTAssertEqual(Trace.firstDivergence(["a"], ["a", "z"])?.b, "z")
     }
 }
+
+final class SHA256BlockTests: XCTestCase {
+    /// The compression function in use (the SHA extensions where the CPU has them) gives the same state as the
+    /// portable Swift one, over many pseudo-random blocks; and every split of a message gives the one-shot digest.
+    func testAcceleratedCompressionMatchesPortable() {
+        var x: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt8 { x ^= x << 13; x ^= x >> 7; x ^= x << 17; return UInt8(truncatingIfNeeded: x) }
+        for blocks in [1, 2, 3, 7, 16] {
+            let bytes = (0..<(64 * blocks)).map { _ in next() }
+            var fast = SHA256()
+            fast.update(bytes)          // whole blocks: straight through the dispatching compress
+            var slow = SHA256()
+            slow.compressPortableForTesting(bytes)
+            XCTAssertEqual(fast.stateForTesting, slow.stateForTesting, "\(blocks) blocks, SHA extensions: \(SHA256.usesSHAExtensions)")
+        }
+        let message = (0..<1000).map { _ in next() }
+        let whole = SHA256.hash(message)
+        for step in [1, 3, 17, 63, 64, 65, 130] {
+            var h = SHA256()
+            var i = 0
+            while i < message.count { let j = min(i + step, message.count); h.update(Array(message[i..<j])); i = j }
+            XCTAssertEqual(h.finalize(), whole, "step \(step)")
+        }
+    }
+}
