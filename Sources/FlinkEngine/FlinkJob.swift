@@ -125,6 +125,9 @@ public final class FlinkJob {
     func rowsVisible(_ rows: [FlinkVisibleRow]) {
         guard !rows.isEmpty else { return }
         visibleRows += rows
+        // A sink write that became visible in the external system is an observable event (the trace covers sink
+        // writes for both engines; Spark records its `addBatch`).
+        env.record(.sink, component, [("rows", .int(rows.count)), ("visible", .int(visibleRows.count))])
         emit(.sinkVisible(rows: rows, at: env.now))
     }
 
