@@ -101,27 +101,7 @@ import Glibc
 import Darwin
 #endif
 
-struct FileError: Error, CustomStringConvertible {
-    var description: String
-}
-
-func readTextFile(_ path: String) throws -> String {
-    guard let f = fopen(path, "rb") else { throw FileError(description: "\(path): cannot open: \(String(cString: strerror(errno)))") }
-    defer { fclose(f) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = fread(&buffer, 1, buffer.count, f)
-        if n == 0 { break }
-        bytes += buffer[0..<n]
-    }
-    return String(decoding: bytes, as: UTF8.self)
-}
+func readTextFile(_ path: String) throws -> String { try TextFile.read(path) }
 
 /// Writes `text` to `path` (used to save a shrunk repro).
-public func writeTextFile(_ path: String, _ text: String) throws {
-    guard let f = fopen(path, "wb") else { throw FileError(description: "cannot write \(path): \(String(cString: strerror(errno)))") }
-    defer { fclose(f) }
-    var t = text
-    t.withUTF8 { p in _ = fwrite(p.baseAddress, 1, p.count, f) }
-}
+public func writeTextFile(_ path: String, _ text: String) throws { try TextFile.write(path, text) }

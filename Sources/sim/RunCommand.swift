@@ -114,25 +114,11 @@ struct RunCommand: ParsableCommand {
     }
 }
 
-func readTextFile(_ path: String) throws -> String {
-    guard let f = fopen(path, "rb") else { throw ScenarioRunError("cannot open: \(String(cString: strerror(errno)))") }
-    defer { fclose(f) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = fread(&buffer, 1, buffer.count, f)
-        if n == 0 { break }
-        bytes += buffer[0..<n]
-    }
-    return String(decoding: bytes, as: UTF8.self)
-}
+func readTextFile(_ path: String) throws -> String { try TextFile.read(path) }
 
 func writeTextFile(_ path: String, _ text: String) throws {
     makeParentDirectory(path)
-    guard let f = fopen(path, "wb") else { throw ScenarioRunError("cannot write \(path): \(String(cString: strerror(errno)))") }
-    defer { fclose(f) }
-    var t = text
-    t.withUTF8 { p in _ = fwrite(p.baseAddress, 1, p.count, f) }
+    try TextFile.write(path, text)
 }
 
 func makeParentDirectory(_ path: String) {

@@ -11,25 +11,9 @@ enum LessonFiles {
     static let directory = packageRoot + "/scenarios/lessons"
     static let goldens = packageRoot + "/Tests/ScenarioTests/Golden/lessons"
 
-    static func read(_ path: String) throws -> String {
-        guard let f = fopen(path, "rb") else { throw ScenarioRunError("cannot open \(path)") }
-        defer { fclose(f) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = fread(&buffer, 1, buffer.count, f)
-            if n == 0 { break }
-            bytes += buffer[0..<n]
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
+    static func read(_ path: String) throws -> String { try TextFile.read(path) }
 
-    static func write(_ path: String, _ text: String) throws {
-        guard let f = fopen(path, "wb") else { throw ScenarioRunError("cannot write \(path)") }
-        defer { fclose(f) }
-        var t = text
-        t.withUTF8 { p in _ = fwrite(p.baseAddress, 1, p.count, f) }
-    }
+    static func write(_ path: String, _ text: String) throws { try TextFile.write(path, text) }
 
     static func document(_ file: String) throws -> ScenarioDocument {
         let path = directory + "/" + file
