@@ -46,7 +46,7 @@ struct WindowResults {
         keyIndices = keyIdx
         func key(_ row: Row) -> WindowKey? {
             guard case .timestamp(let a) = row[si], case .timestamp(let b) = row[ei] else { return nil }
-            return WindowKey.make(start: a, end: b, key: keyIdx.map { row[$0].description }.joined(separator: ","))
+            return WindowKey(start: a, end: b, keys: keyIdx.map { row[$0] })
         }
         switch engine {
         case .spark:
@@ -145,7 +145,7 @@ struct WindowResults {
             let bound = (perPartition ? partitionMax[r.partition] : globalMax).map { $0 &- delay }
             if let bound {
                 for w in assigner.windows(r.eventUs) where floorDiv(w.end, 1000) &+ lateness <= bound {
-                    late[WindowKey.make(start: w.start, end: w.end, key: r.key), default: 0] += 1
+                    late[WindowKey(start: w.start, end: w.end, key: r.key), default: 0] += 1
                 }
             }
             let ms = floorDiv(r.eventUs, 1000)
@@ -185,7 +185,7 @@ struct WindowResults {
         var uncertain = engine == .flink ? possiblyLate() : [:]
         for r in decodedRecords() {
             for w in assigner.windows(r.eventUs) {
-                let k = WindowKey.make(start: w.start, end: w.end, key: r.key)
+                let k = WindowKey(start: w.start, end: w.end, key: r.key)
                 counts[k, default: 0] += 1
             }
         }
@@ -193,7 +193,7 @@ struct WindowResults {
         case .spark:
             if let j = result.world.sparkJobs.first(where: { $0.job.name == job.name }) {
                 for d in j.droppedRecords {
-                    counts[WindowKey.make(start: d.window.start, end: d.window.end, key: d.keys.map(\.description).joined(separator: ",")), default: 0] -= 1
+                    counts[WindowKey(start: d.window.start, end: d.window.end, keys: d.keys), default: 0] -= 1
                 }
             }
         case .flink:
@@ -201,7 +201,7 @@ struct WindowResults {
             if let j = result.world.flinkJobs.first(where: { $0.job.name == job.name }) {
                 for e in j.events {
                     guard case .late(let l) = e, l.fate != .lateFiring else { continue }
-                    let k = WindowKey.make(start: l.windowStart * 1000, end: l.windowEnd * 1000, key: l.key.map(\.description).joined(separator: ","))
+                    let k = WindowKey(start: l.windowStart * 1000, end: l.windowEnd * 1000, keys: l.key)
                     if let u = uncertain[k], u > 0 { uncertain[k] = u - 1 } else { counts[k, default: 0] -= 1 }
                 }
             }

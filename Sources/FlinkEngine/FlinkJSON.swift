@@ -351,7 +351,7 @@ public struct FlinkJSONFormat: Sendable {
             }
             return .date(Int32(floorDiv(us, 86_400_000_000)))
         case .binary:
-            guard case .string(let s) = v, let b = Self.base64(s) else { throw FieldFailure(reason: "JsonParseException: not base64") }
+            guard case .string(let s) = v, let b = Base64.decode(s) else { throw FieldFailure(reason: "JsonParseException: not base64") }
             return .binary(b)
         }
     }
@@ -398,26 +398,5 @@ public struct FlinkJSONFormat: Sendable {
         let (_, m2, d2) = UTCTimestamp.civil(fromDays: days)
         guard m2 == Int(mo), d2 == Int(d) else { return nil }
         return ((days * 86_400 + h * 3600 + mi * 60 + sec) * 1_000_000) + micros
-    }
-
-    static func base64(_ s: String) -> [UInt8]? {
-        var out: [UInt8] = []
-        var acc: UInt32 = 0, bits = 0
-        for c in s.utf8 {
-            let v: UInt32
-            switch c {
-            case 0x41...0x5a: v = UInt32(c - 0x41)
-            case 0x61...0x7a: v = UInt32(c - 0x61 + 26)
-            case 0x30...0x39: v = UInt32(c - 0x30 + 52)
-            case 0x2b: v = 62
-            case 0x2f: v = 63
-            case 0x3d: continue
-            default: return nil
-            }
-            acc = (acc << 6) | v
-            bits += 6
-            if bits >= 8 { bits -= 8; out.append(UInt8((acc >> UInt32(bits)) & 0xff)) }
-        }
-        return out
     }
 }

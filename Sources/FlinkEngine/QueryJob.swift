@@ -100,17 +100,13 @@ public struct FlinkQueryPlan: @unchecked Sendable {
         if let a = query.aggregation, a.window == nil {
             throw .unsupportedCase("a non-windowed GROUP BY is an updating (retract) aggregation in Flink; only window aggregations are modelled")
         }
-        var fields: [Field]
-        switch query.valueFormat {
-        case .raw:
-            fields = zip(KafkaColumns.names, KafkaColumns.types).map { Field($0, $1) }
-            json = nil
-            kafkaBase = 0
-        case .json(let s):
-            fields = s.fields + zip(KafkaColumns.prefixed, KafkaColumns.types).map { Field($0, $1) }
+        var (fields, base) = KafkaColumns.sourceFields(query.valueFormat)
+        kafkaBase = base
+        if case .json(let s) = query.valueFormat {
             json = FlinkJSONFormat(schema: s, ignoreParseErrors: options.jsonIgnoreParseErrors, failOnMissingField: options.jsonFailOnMissingField,
                                    timestampFormat: options.jsonTimestampFormat)
-            kafkaBase = s.count
+        } else {
+            json = nil
         }
         var derived: [(Int, ([Value], EvaluationContext) -> Value)] = []
         for d in query.derivedColumns {

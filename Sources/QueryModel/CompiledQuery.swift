@@ -49,17 +49,9 @@ public struct CompiledQuery: @unchecked Sendable {
 
     public init(_ query: StreamingQuery) throws(QueryModelError) {
         self.query = query
-        var fields: [Field]
-        switch query.valueFormat {
-        case .raw:
-            fields = zip(KafkaColumns.names, KafkaColumns.types).map { Field($0, $1) }
-            jsonDecoder = nil
-            kafkaBase = 0
-        case .json(let s):
-            fields = s.fields + zip(KafkaColumns.prefixed, KafkaColumns.types).map { Field($0, $1) }
-            jsonDecoder = FromJSONDecoder(schema: s)
-            kafkaBase = s.count
-        }
+        var (fields, base) = KafkaColumns.sourceFields(query.valueFormat)
+        kafkaBase = base
+        if case .json(let s) = query.valueFormat { jsonDecoder = FromJSONDecoder(schema: s) } else { jsonDecoder = nil }
         baseWidth = fields.count
         var derived: [(Int, Bool, ([Value], EvaluationContext) -> Value)] = []
         for d in query.derivedColumns {

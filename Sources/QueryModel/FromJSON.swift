@@ -513,9 +513,10 @@ struct JSONByteParser {
     }
 }
 
-/// Standard base64 (Jackson `getBinaryValue` with the MIME-less default variant).
-enum Base64 {
-    static func decode(_ s: String) -> [UInt8]? {
+/// Standard base64 (Jackson `getBinaryValue` with the MIME-less default variant) — both engines' JSON decoders
+/// read `binary` fields with it.
+public enum Base64 {
+    public static func decode(_ s: String) -> [UInt8]? {
         var out: [UInt8] = []
         var acc: UInt32 = 0, bits = 0
         for c in s.utf8 {

@@ -132,6 +132,16 @@ public enum KafkaColumns {
     public static let types: [DataType] = [.binary, .binary, .string, .int, .long, .timestamp, .int]
     /// The names used next to JSON fields.
     public static let prefixed = names.map { "kafka_" + $0 }
+
+    /// The columns of a source row before derived columns, and where the Kafka columns start: Kafka's columns for
+    /// `.raw`; the JSON schema's fields then the `kafka_`-prefixed Kafka columns for `.json`. Both engine models decode
+    /// into this layout, so derived columns and filters resolve the same names.
+    public static func sourceFields(_ format: ValueFormat) -> (fields: [Field], kafkaBase: Int) {
+        switch format {
+        case .raw: return (zip(names, types).map { Field($0, $1) }, 0)
+        case .json(let s): return (s.fields + zip(prefixed, types).map { Field($0, $1) }, s.count)
+        }
+    }
 }
 
 /// One record as a source hands it to a query: Kafka's record plus where it came from.

@@ -20,7 +20,7 @@ extension ScenarioRun {
             let valueIdx = (0..<schema.count).filter { $0 != si && $0 != ei && !keyIdx.contains($0) }
             func key(_ r: Row) -> WindowKey? {
                 guard case .timestamp(let a) = r[si], case .timestamp(let b) = r[ei] else { return nil }
-                return WindowKey(start: a, end: b, key: keyIdx.map { r[$0].description }.joined(separator: ","))
+                return WindowKey(start: a, end: b, keys: keyIdx.map { r[$0] })
             }
             func values(_ r: Row) -> [(String, String)] { valueIdx.map { (schema.fields[$0].name, r[$0].description) } }
 
@@ -34,19 +34,19 @@ extension ScenarioRun {
                 guard case .firing(let firing) = e, let a = fsi, let b = fei else { continue }
                 let r = firing.row
                 guard case .timestamp(let x) = r[a], case .timestamp(let y) = r[b] else { continue }
-                flinkFinal[WindowKey(start: x, end: y, key: fKeyIdx.map { r[$0].description }.joined(separator: ","))] = r
+                flinkFinal[WindowKey(start: x, end: y, keys: fKeyIdx.map { r[$0] })] = r
             }
             // What each engine did with late records, per (window, key).
             var sparkDropped: [WindowKey: Int] = [:]
             for d in s.droppedRecords {
-                sparkDropped[WindowKey(start: d.window.start, end: d.window.end, key: d.keys.map(\.description).joined(separator: ",")), default: 0] += 1
+                sparkDropped[WindowKey(start: d.window.start, end: d.window.end, keys: d.keys), default: 0] += 1
             }
             var flinkLate: [WindowKey: (dropped: Int, side: Int, firing: Int)] = [:]
             var flinkWatermark = EventTime.min
             for e in f.events {
                 switch e {
                 case .late(let l):
-                    let k = WindowKey(start: l.windowStart * 1000, end: l.windowEnd * 1000, key: l.key.map(\.description).joined(separator: ","))
+                    let k = WindowKey(start: l.windowStart * 1000, end: l.windowEnd * 1000, keys: l.key)
                     var c = flinkLate[k] ?? (0, 0, 0)
                     switch l.fate {
                     case .dropped: c.dropped += 1

@@ -18,6 +18,11 @@ public struct WindowKey: Hashable, Comparable, Sendable, CustomStringConvertible
         self.key = key
     }
 
+    /// A window with its group-key values, joined as the diff, the results database and the reports show them.
+    public init(start: Int64, end: Int64, keys: [Value]) {
+        self.init(start: start, end: end, key: keys.map(\.description).joined(separator: ","))
+    }
+
     public static func < (a: WindowKey, b: WindowKey) -> Bool { (a.start, a.end, a.key) < (b.start, b.end, b.key) }
 
     public var description: String {
@@ -146,7 +151,7 @@ extension ScenarioRun {
                         late.append(LateRecordLine(
                         engine: .spark, job: j.job.name, at: progress.first { $0.batchId == d.batchId }?.triggerTime ?? environment.now,
                         topicPartition: d.topicPartition, offset: d.offset, eventTime: nil,
-                        watermark: EventTime(d.watermarkMs), window: WindowKey(start: d.window.start, end: d.window.end, key: keyText(d.keys)),
+                        watermark: EventTime(d.watermarkMs), window: WindowKey(start: d.window.start, end: d.window.end, keys: d.keys),
                         fate: "dropped",
                         rule: "window end \(UTCTimestamp.timeOfDay(floorDiv(d.window.end, 1000))) ≤ watermark \(UTCTimestamp.timeOfDay(d.watermarkMs)) of the previous batch → Spark drops it in batch \(d.batchId)",
                         batch: d.batchId))
@@ -216,7 +221,7 @@ extension ScenarioRun {
                         }
                         late.append(LateRecordLine(engine: .flink, job: j.job.name, at: r.at, topicPartition: r.origin.topicPartition, offset: r.origin.offset,
                                                    eventTime: r.eventTime, watermark: r.watermark,
-                                                   window: WindowKey(start: r.windowStart * 1000, end: r.windowEnd * 1000, key: keyText(r.key)),
+                                                   window: WindowKey(start: r.windowStart * 1000, end: r.windowEnd * 1000, keys: r.key),
                                                    fate: r.fate == .sideOutput ? "side_output" : (r.fate == .lateFiring ? "late_firing" : "dropped"),
                                                    rule: r.rule, batch: nil))
                     default: break
@@ -268,32 +273,31 @@ extension ScenarioRun {
         metrics.append(("diff.rows_unmatched", Double(rows.reduce(0) { $0 + $1.onlySpark + $1.onlyFlink })))
         late.sort { ($0.at, $0.engine.rawValue, $0.topicPartition, $0.offset) < ($1.at, $1.engine.rawValue, $1.topicPartition, $1.offset) }
 
-        var results: [ExpectationResult] = []
+        var checked: [ExpectationResult] = []
         for e in document.expectations {
             switch e {
             case .compare(let name, let op, let value):
                 let actual = metrics.first { $0.0 == name }?.1
-                results.append(ExpectationResult(expectation: e, actual: actual.map(formatNumber) ?? "n/a", passed: actual.map { op.holds($0, value) } ?? false))
+                checked.append(ExpectationResult(expectation: e, actual: actual.map(formatNumber) ?? "n/a", passed: actual.map { op.holds($0, value) } ?? false))
             case .noDuplicates(let table):
                 let count = tableDuplicates(table)
-                results.append(ExpectationResult(expectation: e, actual: count.map { "\($0) duplicate row(s)" } ?? "no such table", passed: count == 0))
+                checked.append(ExpectationResult(expectation: e, actual: count.map { "\($0) duplicate row(s)" } ?? "no such table", passed: count == 0))
             case .sameResults:
                 let bad = diff.filter(\.label.isUnexplained).count + rows.reduce(0) { $0 + $1.unexplained }
-                results.append(ExpectationResult(expectation: e, actual: "\(bad) unexplained difference(s)", passed: bad == 0))
+                checked.append(ExpectationResult(expectation: e, actual: "\(bad) unexplained difference(s)", passed: bad == 0))
             case .sql(let query, let op, let value):
                 switch sqlNumber(query) {
-                case .success(let x): results.append(ExpectationResult(expectation: e, actual: formatNumber(x), passed: op.holds(x, value)))
-                case .failure(let f): results.append(ExpectationResult(expectation: e, actual: f.message, passed: false))
+                case .success(let x): checked.append(ExpectationResult(expectation: e, actual: formatNumber(x), passed: op.holds(x, value)))
+                case .failure(let f): checked.append(ExpectationResult(expectation: e, actual: f.message, passed: false))
                 }
             }
         }
         return ScenarioOutcome(name: document.name, file: document.file, seed: seed, start: document.start, end: environment.now,
                                digest: environment.trace.digest, traceEvents: environment.trace.eventCount, metrics: metrics, engineLines: lines,
-                               late: late, diff: diff, rowDiff: rows, retentionLosses: retentionLosses, expectations: results, faults: faultLog,
-                               databasePath: results_path)
+                               late: late, diff: diff, rowDiff: rows, retentionLosses: retentionLosses, expectations: checked, faults: faultLog,
+                               databasePath: results?.path)
     }
 
-    var results_path: String? { results?.path }
 
     /// Runs an expectation's SQL over the results database (writing `log_records` first, so it can be queried).
     func sqlNumber(_ query: String) -> Result<Double, SQLExpectationFailure> {
@@ -309,11 +313,7 @@ extension ScenarioRun {
         }
     }
 
-    func recordAt(_ tp: TopicPartition, _ offset: Int64) -> Record? {
-        (try? broker.fetchRecords(tp, from: offset, maxRecords: 1))?.first { $0.offset == offset }
-    }
 
-    func keyText(_ values: [Value]) -> String { values.map(\.description).joined(separator: ",") }
 
     func sinkText(_ s: SinkSpec, _ job: JobSpec) -> String {
         switch s.kind {

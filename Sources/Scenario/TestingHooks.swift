@@ -170,7 +170,4 @@ extension ScenarioRun {
     }
 }
 
-extension WindowKey {
-    /// A window result's identity built outside the runner (SimTesting's reference counts); start/end in µs.
-    public static func make(start: Int64, end: Int64, key: String) -> WindowKey { WindowKey(start: start, end: end, key: key) }
-}
+

@@ -1,6 +1,18 @@
 // SimTesting is Exploration plus XCTest: `import SimTesting` in a test gives both.
 @_exported public import Exploration
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A fresh temporary directory per call (`mkdtemp`; tests write only small files there).
+public func temporaryDirectory(_ name: String) -> String {
+    var template = Array("/tmp/streamsim-\(name)-XXXXXX".utf8CString)
+    return template.withUnsafeMutableBufferPointer { p in String(cString: mkdtemp(p.baseAddress!)) }
+}
+
 #if canImport(XCTest)
 import XCTest
 public import Scenario

@@ -2,6 +2,7 @@ import XCTest
 import SimCore
 import SimLog
 import SimFeeds
+import SimTesting
 import QueryModel
 @testable import FlinkEngine
 
@@ -42,7 +43,7 @@ final class ReplayedFeedTests: XCTestCase {
     }
 
     func testSeedJobAndMinuteAverageOnGeneratedAndOnReplayedFeed() throws {
-        let path = FileManagerless.temporaryDirectory("coinbase-replay") + "/coinbase.jsonl.zst"
+        let path = temporaryDirectory("coinbase-replay") + "/coinbase.jsonl.zst"
         let env = SimEnvironment(seed: 11, start: Self.start, detail: .control)
         let log = try IngestLog(env: env, partitions: [("crypto_prices", 3)])
         let recorder = try CaptureRecorder(path: path, header: CaptureHeader(source: "coinbase generator", clock: "virtual", seed: 11))
@@ -66,15 +67,3 @@ final class ReplayedFeedTests: XCTestCase {
         XCTAssertTrue((30...40).contains(generated.averages.count), "\(generated.averages.count)")
     }
 }
-
-/// Temporary directories without Foundation's FileManager (mkdtemp).
-enum FileManagerless {
-    static func temporaryDirectory(_ name: String) -> String {
-        var template = Array("/tmp/streamsim-\(name)-XXXXXX".utf8CString)
-        return template.withUnsafeMutableBufferPointer { p in String(cString: mkdtemp(p.baseAddress!)) }
-    }
-}
-
-#if canImport(Glibc)
-import Glibc
-#endif

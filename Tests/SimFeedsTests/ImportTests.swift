@@ -1,6 +1,7 @@
 import SimCore
 import SimFeeds
 import SimLog
+import SimTesting
 import XCTest
 
 final class ImportedCaptureTests: XCTestCase {

@@ -7,13 +7,6 @@ import SimCore
 import SimFeeds
 import SimLog
 
-/// A fresh temporary directory per call (removed by the OS's tmp cleaning; tests write only small files).
-func temporaryDirectory(_ name: String) -> String {
-    var template = Array("/tmp/streamsim-\(name)-XXXXXX".utf8CString)
-    let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-    return String(cString: p!)
-}
-
 /// The package root, from this file's path (Tests/SimFeedsTests/TestSupport.swift).
 let packageRoot: String = {
     var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false).map(String.init)

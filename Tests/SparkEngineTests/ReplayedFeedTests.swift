@@ -2,6 +2,7 @@ import XCTest
 import SimCore
 import SimLog
 import SimFeeds
+import SimTesting
 import QueryModel
 @testable import SparkEngine
 
@@ -29,7 +30,7 @@ final class ReplayedFeedTests: XCTestCase {
     }
 
     func testWeekSixQueryOnGeneratedAndOnReplayedFeed() throws {
-        let dir = FileManagerless.temporaryDirectory("week6-replay")
+        let dir = temporaryDirectory("week6-replay")
         let path = dir + "/week6.jsonl.zst"
 
         // Generated: the week-6 producer writes into the log; a recorder captures what reaches the producer.
@@ -55,15 +56,3 @@ final class ReplayedFeedTests: XCTestCase {
         XCTAssertEqual(Set(generated.map { $0.values[0] }), [.timestamp(1_723_075_200_000_000), .timestamp(1_723_161_600_000_000)])
     }
 }
-
-/// Temporary directories without Foundation's FileManager (mkdtemp).
-enum FileManagerless {
-    static func temporaryDirectory(_ name: String) -> String {
-        var template = Array("/tmp/streamsim-\(name)-XXXXXX".utf8CString)
-        return template.withUnsafeMutableBufferPointer { p in String(cString: mkdtemp(p.baseAddress!)) }
-    }
-}
-
-#if canImport(Glibc)
-import Glibc
-#endif
